@@ -1,0 +1,63 @@
+package org.iotgateway.mqttsn.protocol;
+
+/** Encodes the gateway's replies. Pure: each method returns the exact bytes of one datagram. */
+public final class Encoder {
+
+    private static final byte[] PINGRESP = {0x02, MessageType.PINGRESP};
+    private static final byte[] DISCONNECT = {0x02, MessageType.DISCONNECT};
+
+    private Encoder() {
+    }
+
+    public static byte[] connack(int returnCode) {
+        return new byte[] {0x03, MessageType.CONNACK, (byte) returnCode};
+    }
+
+    public static byte[] regack(int topicId, int msgId, int returnCode) {
+        return new byte[] {0x07, MessageType.REGACK, hi(topicId), lo(topicId), hi(msgId), lo(msgId), (byte) returnCode};
+    }
+
+    public static byte[] puback(int topicId, int msgId, int returnCode) {
+        return new byte[] {0x07, MessageType.PUBACK, hi(topicId), lo(topicId), hi(msgId), lo(msgId), (byte) returnCode};
+    }
+
+    public static byte[] suback(int flags, int msgId, int returnCode) {
+        return new byte[] {0x08, MessageType.SUBACK, (byte) flags, 0x00, 0x00, hi(msgId), lo(msgId), (byte) returnCode};
+    }
+
+    public static byte[] unsuback(int msgId) {
+        return new byte[] {0x04, MessageType.UNSUBACK, hi(msgId), lo(msgId)};
+    }
+
+    public static byte[] gwinfo(int gatewayId) {
+        return new byte[] {0x03, MessageType.GWINFO, (byte) gatewayId};
+    }
+
+    public static byte[] pingresp() {
+        return PINGRESP.clone();
+    }
+
+    public static byte[] disconnect() {
+        return DISCONNECT.clone();
+    }
+
+    /** Wraps a reply for a client behind a forwarder, with the Ctrl octet and node id the forwarder sent. */
+    public static byte[] encapsulate(int ctrl, byte[] wirelessNodeId, byte[] message) {
+        int headerLength = 3 + wirelessNodeId.length;
+        byte[] out = new byte[headerLength + message.length];
+        out[0] = (byte) headerLength;
+        out[1] = (byte) MessageType.ENCAPSULATED;
+        out[2] = (byte) ctrl;
+        System.arraycopy(wirelessNodeId, 0, out, 3, wirelessNodeId.length);
+        System.arraycopy(message, 0, out, headerLength, message.length);
+        return out;
+    }
+
+    private static byte hi(int value) {
+        return (byte) (value >>> 8);
+    }
+
+    private static byte lo(int value) {
+        return (byte) value;
+    }
+}

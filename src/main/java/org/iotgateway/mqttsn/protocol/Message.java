@@ -1,0 +1,58 @@
+package org.iotgateway.mqttsn.protocol;
+
+/** A decoded MQTT-SN message sent by a client (or relayed by a forwarder). */
+public sealed interface Message {
+
+    /** CONNECT: a client starting or resuming a session. */
+    record Connect(int flags, int protocolId, int duration, String clientId) implements Message {
+        public boolean cleanSession() {
+            return Flags.cleanSession(flags);
+        }
+    }
+
+    /** REGISTER: a client asking for the id of a topic name. */
+    record Register(int topicId, int msgId, String topicName) implements Message {
+    }
+
+    /**
+     * PUBLISH. {@code topicId} is the raw two octets: a registered or predefined id, or the two characters of a short
+     * topic name, as {@link Flags#topicIdType(int)} says.
+     */
+    record Publish(int flags, int topicId, int msgId, byte[] payload) implements Message {
+        public int qos() {
+            return Flags.qos(flags);
+        }
+
+        public int topicIdType() {
+            return Flags.topicIdType(flags);
+        }
+
+        public boolean dup() {
+            return Flags.dup(flags);
+        }
+
+        public boolean retain() {
+            return Flags.retain(flags);
+        }
+    }
+
+    /** PINGREQ; {@code clientId} is null unless a sleeping client is waking up. */
+    record PingReq(String clientId) implements Message {
+    }
+
+    /** DISCONNECT; {@code duration} is -1 unless the client is going to sleep for that many seconds. */
+    record Disconnect(int duration) implements Message {
+    }
+
+    /** SEARCHGW: a client looking for gateways. */
+    record SearchGw(int radius) implements Message {
+    }
+
+    /** SUBSCRIBE or UNSUBSCRIBE, which this gateway declines. */
+    record Subscription(int type, int flags, int msgId) implements Message {
+    }
+
+    /** A defined message type that a client may send but that this gateway does not act on (WILL*, PUBREL, ...). */
+    record Ignored(int type) implements Message {
+    }
+}
