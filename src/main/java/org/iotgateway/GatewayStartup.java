@@ -1,0 +1,84 @@
+package org.iotgateway;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.spi.PropertiesComponent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Before Camel loads routes: picks the route groups that are switched on ({@code <group>.enabled}, one folder each
+ * under {@code gateway.routes-dir}) and, where a group's service address is not configured, starts the embedded
+ * stand-ins when they are on the class path (under {@code mvn camel:run} and in tests; the packaged application does
+ * not carry them).
+ */
+final class GatewayStartup extends MainListenerSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayStartup.class);
+    private static final String DEV_SERVICES = "org.iotgateway.devservices.EmbeddedServices";
+
+    private AutoCloseable devServices;
+
+    @Override
+    public void beforeConfigure(BaseMainSupport main) {
+        PropertiesComponent properties = main.getCamelContext().getPropertiesComponent();
+        Path routesDir = Path.of(properties.resolveProperty("gateway.routes-dir").orElse("routes"));
+        List<String> groups = enabledGroups(routesDir, properties);
+        if (groups.isEmpty()) {
+            LOG.warn("No route group is enabled under {}", routesDir.toAbsolutePath());
+        } else {
+            LOG.info("Route groups enabled: {}", String.join(", ", groups));
+        }
+        main.configure().setRoutesIncludePattern(groups.stream()
+                .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*.camel.yaml")
+                .collect(Collectors.joining(",")));
+        devServices = startDevServices(properties, groups);
+    }
+
+    @Override
+    public void afterStop(BaseMainSupport main) {
+        if (devServices != null) {
+            try {
+                devServices.close();
+            } catch (Exception e) {
+                LOG.warn("Stopping the embedded services: {}", e.getMessage());
+            }
+            devServices = null;
+        }
+    }
+
+    private static List<String> enabledGroups(Path routesDir, PropertiesComponent properties) {
+        try (Stream<Path> entries = Files.list(routesDir)) {
+            return entries.filter(Files::isDirectory)
+                    .map(dir -> dir.getFileName().toString())
+                    .filter(group -> Boolean.parseBoolean(properties.resolveProperty(group + ".enabled").orElse("true")))
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot read the route folder " + routesDir.toAbsolutePath() + ": " + e, e);
+        }
+    }
+
+    private static AutoCloseable startDevServices(PropertiesComponent properties, List<String> groups) {
+        DevServiceNeeds needs = DevServiceNeeds.of(properties, groups);
+        if (!needs.any()) {
+            return null;
+        }
+        try {
+            Class<?> type = Class.forName(DEV_SERVICES);
+            return (AutoCloseable) type.getConstructor(DevServiceNeeds.class).newInstance(needs);
+        } catch (ClassNotFoundException | NoClassDefFoundError e) {
+            needs.useDefaults();
+            return null;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Embedded services failed to start: " + e.getCause(), e.getCause());
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package org.iotgateway.devservices;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.apache.qpid.server.SystemLauncher;
+import org.iotgateway.DevServiceNeeds;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.embedded.RedisServer;
+
+/**
+ * The stand-ins {@code mvn camel:run} starts when no service address is configured: an in-JVM AMQP 0-9-1 broker
+ * (Apache Qpid Broker-J, in memory) and a Redis server (a child process that stops with the JVM). Loaded by name, so
+ * the packaged application, whose class path lacks both, never touches this class.
+ */
+public final class EmbeddedServices implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServices.class);
+
+    private SystemLauncher broker;
+    private RedisServer redis;
+    private Thread redisReaper;
+
+    public EmbeddedServices(DevServiceNeeds needs) throws Exception {
+        try {
+            if (needs.amqp()) {
+                int port = freePort();
+                broker = startBroker(port);
+                DevServiceNeeds.provide(DevServiceNeeds.AMQP, "amqp://guest:guest@127.0.0.1:" + port + "//");
+                LOG.info("Started an embedded AMQP 0-9-1 broker (Qpid Broker-J, in memory) on 127.0.0.1:{}: "
+                        + "set {} to use a real RabbitMQ", port, DevServiceNeeds.AMQP);
+            }
+            if (needs.valkey()) {
+                int port = freePort();
+                redis = RedisServer.newRedisServer().bind("127.0.0.1").port(port)
+                        .setting("save \"\"").setting("appendonly no").onShutdownForceStop(true).build();
+                redis.start();
+                redisReaper = new Thread(this::stopRedis, "embedded-redis-reaper");
+                Runtime.getRuntime().addShutdownHook(redisReaper);
+                DevServiceNeeds.provide(DevServiceNeeds.VALKEY, "valkey://127.0.0.1:" + port + "/0");
+                LOG.info("Started an embedded Redis on 127.0.0.1:{}: set {} to use a real Redis/Valkey",
+                        port, DevServiceNeeds.VALKEY);
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    private static SystemLauncher startBroker(int port) throws Exception {
+        Path work = Files.createTempDirectory("embedded-amqp");
+        Path config = work.resolve("config.json");
+        Files.writeString(config, """
+                {
+                  "name": "embedded-broker",
+                  "modelVersion": "9.0",
+                  "authenticationproviders": [{
+                    "name": "plain", "type": "Plain", "secureOnlyMechanisms": [],
+                    "users": [{"name": "guest", "password": "guest", "type": "managed"}]
+                  }],
+                  "ports": [{
+                    "name": "AMQP", "port": "%d", "bindingAddress": "127.0.0.1", "authenticationProvider": "plain",
+                    "virtualhostaliases": [
+                      {"name": "nameAlias", "type": "nameAlias"},
+                      {"name": "defaultAlias", "type": "defaultAlias"}
+                    ]
+                  }],
+                  "virtualhostnodes": [{
+                    "name": "default", "type": "Memory", "defaultVirtualHostNode": "true",
+                    "virtualHostInitialConfiguration": "{\\"type\\": \\"Memory\\"}"
+                  }]
+                }
+                """.formatted(port));
+        // Qpid's defaults live at classpath: URLs, which only its own launcher can open: give it files instead
+        Path systemProperties = Files.writeString(work.resolve("system.properties"), "");
+        Map<String, Object> attributes = new HashMap<>();
+        attributes.put("type", "Memory");
+        attributes.put("initialSystemPropertiesLocation", systemProperties.toUri().toString());
+        attributes.put("initialConfigurationLocation", config.toUri().toString());
+        attributes.put("startupLoggedToSystemOut", false);
+        attributes.put("qpid.work_dir", work.toString());
+        SystemLauncher launcher = new SystemLauncher();
+        launcher.startup(attributes);
+        return launcher;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private void stopRedis() {
+        try {
+            if (redis != null) {
+                redis.stop();
+            }
+        } catch (IOException e) {
+            LOG.warn("Stopping the embedded Redis: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (broker != null) {
+            broker.shutdown();
+            broker = null;
+            DevServiceNeeds.withdraw(DevServiceNeeds.AMQP);
+        }
+        if (redis != null) {
+            stopRedis();
+            redis = null;
+            DevServiceNeeds.withdraw(DevServiceNeeds.VALKEY);
+            try {
+                if (redisReaper != null) {
+                    Runtime.getRuntime().removeShutdownHook(redisReaper);
+                }
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // the hook is running or has run
+            }
+        }
+        LOG.info("Embedded services stopped");
+    }
+}

@@ -1,0 +1,54 @@
+package org.iotgateway.meters;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * An AMQP URL read by kombu's rules, as the Python gateway's {@code MQTTSN_AMQP_CONNECTION_STRING} is written:
+ * {@code amqp://user:pass@host:5672//} means vhost "/", as do no path and "/%2F"; any other path is the vhost name.
+ * (The RabbitMQ Java client rejects "//" and maps "/" to the empty vhost.)
+ */
+public record AmqpUrl(boolean tls, String host, int port, String virtualHost, String username, String password) {
+
+    public static AmqpUrl parse(String url) {
+        URI uri = URI.create(url.trim());
+        String scheme = uri.getScheme();
+        boolean tls;
+        if ("amqp".equals(scheme) || "pyamqp".equals(scheme)) {
+            tls = false;
+        } else if ("amqps".equals(scheme)) {
+            tls = true;
+        } else {
+            throw new IllegalArgumentException("AMQP URL must start with amqp:// or amqps://, got '" + scheme + "://'");
+        }
+        String host = uri.getHost() == null ? "localhost" : uri.getHost();
+        int port = uri.getPort() > 0 ? uri.getPort() : tls ? 5671 : 5672;
+        String username = "guest";
+        String password = "guest";
+        String userInfo = uri.getRawUserInfo();
+        if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            username = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? "" : decode(userInfo.substring(colon + 1));
+        }
+        String path = uri.getRawPath();
+        String vhost;
+        if (path == null || path.isEmpty() || path.equals("/")) {
+            vhost = "/";
+        } else {
+            vhost = decode(path.substring(1));
+        }
+        return new AmqpUrl(tls, host, port, vhost, username, password);
+    }
+
+    private static String decode(String text) {
+        return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** For logs: everything but the password. */
+    @Override
+    public String toString() {
+        return (tls ? "amqps://" : "amqp://") + username + "@" + host + ":" + port + " vhost " + virtualHost;
+    }
+}

@@ -1,0 +1,351 @@
+package org.iotgateway.meters;
+
+import java.io.IOException;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.SSLContext;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.AsyncProcessor;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes the exchange body to a RabbitMQ exchange and completes the exchange only when the broker has confirmed
+ * the message (publisher confirms, asynchronous and correlated per message), so a route that ends here acknowledges
+ * its source exactly when RabbitMQ holds the message. A nack, a lost connection, a blocked broker or no confirm
+ * within the timeout fail the exchange.
+ * <p>
+ * Headers: {@value #ROUTING_KEY} is the routing key; every header whose name does not start with "Camel" becomes an
+ * AMQP header. Messages carry the Python gateway's properties: content type {@code application/data}, encoding
+ * {@code binary}, persistent, priority 0.
+ * <p>
+ * One connection with a few channels ("lanes") serves the whole process; when the connection drops it is opened again
+ * in the background, and publishing fails fast meanwhile.
+ */
+public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProcessor, CamelContextAware {
+
+    /** The routing key of the message. */
+    public static final String ROUTING_KEY = "CamelAmqpRoutingKey";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConfirmingAmqpPublisher.class);
+    private static final String CONTENT_TYPE = "application/data";
+    private static final String CONTENT_ENCODING = "binary";
+
+    private CamelContext camelContext;
+    private String connectionString = "amqp://guest:guest@localhost:5672//";
+    private String exchangeName = "mqtt-sn";
+    private int lanes = 4;
+    private long confirmTimeoutMillis = 10_000;
+    private long reconnectDelayMillis = 2_000;
+
+    private final AtomicInteger nextLane = new AtomicInteger();
+    private ScheduledExecutorService scheduler;
+    private volatile Lane[] open;
+    private volatile Connection connection;
+    private volatile String blockedReason;
+    private volatile String lastError = "not connected yet";
+
+    /** A channel in confirm mode and the messages it has published that the broker has not confirmed yet. */
+    private static final class Lane {
+        final Channel channel;
+        final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+
+        Lane(Channel channel) {
+            this.channel = channel;
+        }
+    }
+
+    private record Pending(Exchange exchange, AsyncCallback callback, long publishedAt) {
+    }
+
+    /** Why a message could not be handed to RabbitMQ. */
+    public static final class PublishException extends Exception {
+        PublishException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    @Override
+    protected void doStart() {
+        AmqpUrl url = AmqpUrl.parse(connectionString);
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "amqp-publisher");
+            thread.setDaemon(true);
+            return thread;
+        });
+        scheduler.execute(() -> connect(url));
+        scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
+        if (camelContext != null) {
+            HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
+            if (registry != null) {
+                registry.register(new BrokerHealthCheck());
+            }
+        }
+    }
+
+    @Override
+    protected void doStop() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        Connection current = connection;
+        Lane[] lanesInUse = open;
+        open = null;
+        if (current != null) {
+            try {
+                current.close(2000);
+            } catch (Exception e) {
+                LOG.debug("Closing the AMQP connection: {}", e.getMessage());
+            }
+        }
+        failAll(lanesInUse, "publisher stopped");
+    }
+
+    private void connect(AmqpUrl url) {
+        try {
+            ConnectionFactory factory = new ConnectionFactory();
+            factory.setHost(url.host());
+            factory.setPort(url.port());
+            factory.setVirtualHost(url.virtualHost());
+            factory.setUsername(url.username());
+            factory.setPassword(url.password());
+            factory.setAutomaticRecoveryEnabled(false);
+            factory.setRequestedHeartbeat(30);
+            if (url.tls()) {
+                factory.useSslProtocol(SSLContext.getDefault());
+                factory.enableHostnameVerification();
+            }
+            Connection opened = factory.newConnection("iot-gateway meter ingest");
+            Lane[] channels = new Lane[lanes];
+            for (int i = 0; i < lanes; i++) {
+                Channel channel = opened.createChannel();
+                if (i == 0) {
+                    channel.exchangeDeclare(exchangeName, "topic", true);
+                }
+                channel.confirmSelect();
+                Lane lane = new Lane(channel);
+                channel.addConfirmListener((seq, multiple) -> settle(lane, seq, multiple, null),
+                        (seq, multiple) -> settle(lane, seq, multiple, "RabbitMQ rejected the message (nack)"));
+                channels[i] = lane;
+            }
+            opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
+            opened.addShutdownListener(cause -> onConnectionLost(url, cause.getMessage()));
+            connection = opened;
+            open = channels;
+            lastError = null;
+            LOG.info("Publishing to RabbitMQ exchange '{}' at {} with publisher confirms", exchangeName, url);
+        } catch (IOException | TimeoutException | NoSuchAlgorithmException | RuntimeException e) {
+            lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+            LOG.warn("Cannot connect to RabbitMQ at {} ({}); retrying in {} ms", url, lastError, reconnectDelayMillis);
+            scheduleReconnect(url);
+        }
+    }
+
+    private void onConnectionLost(AmqpUrl url, String reason) {
+        Lane[] lanesInUse = open;
+        open = null;
+        connection = null;
+        lastError = "connection lost: " + reason;
+        LOG.warn("RabbitMQ connection lost ({}); readings in flight are answered with congestion", reason);
+        failAll(lanesInUse, "RabbitMQ connection lost before the confirm");
+        scheduleReconnect(url);
+    }
+
+    private void scheduleReconnect(AmqpUrl url) {
+        if (isRunAllowed() && !scheduler.isShutdown()) {
+            scheduler.schedule(() -> connect(url), reconnectDelayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        Lane[] current = open;
+        if (current == null) {
+            return fail(exchange, callback, "RabbitMQ is not connected (" + lastError + ")");
+        }
+        String blocked = blockedReason;
+        if (blocked != null) {
+            return fail(exchange, callback, "RabbitMQ blocked publishing: " + blocked);
+        }
+        String routingKey = exchange.getMessage().getHeader(ROUTING_KEY, String.class);
+        if (routingKey == null) {
+            return fail(exchange, callback, "no " + ROUTING_KEY + " header");
+        }
+        byte[] body = exchange.getMessage().getBody(byte[].class);
+        AMQP.BasicProperties properties = properties(exchange.getMessage().getHeaders());
+        Lane lane = current[Math.floorMod(nextLane.getAndIncrement(), current.length)];
+        long seq = -1;
+        try {
+            synchronized (lane) {
+                seq = lane.channel.getNextPublishSeqNo();
+                lane.pending.put(seq, new Pending(exchange, callback, System.nanoTime()));
+                lane.channel.basicPublish(exchangeName, routingKey, false, properties, body);
+            }
+        } catch (IOException | RuntimeException e) {
+            Pending pending = seq < 0 ? null : lane.pending.remove(seq);
+            if (pending != null) {
+                return fail(exchange, callback, "publish failed: " + e.getMessage());
+            }
+        }
+        return false;
+    }
+
+    private static AMQP.BasicProperties properties(Map<String, Object> camelHeaders) {
+        Map<String, Object> headers = null;
+        for (Map.Entry<String, Object> header : camelHeaders.entrySet()) {
+            if (header.getValue() != null && !header.getKey().regionMatches(true, 0, "Camel", 0, 5)) {
+                if (headers == null) {
+                    headers = new HashMap<>();
+                }
+                headers.put(header.getKey(), header.getValue());
+            }
+        }
+        return new AMQP.BasicProperties.Builder()
+                .contentType(CONTENT_TYPE)
+                .contentEncoding(CONTENT_ENCODING)
+                .deliveryMode(2)
+                .priority(0)
+                .headers(headers)
+                .build();
+    }
+
+    private void settle(Lane lane, long seq, boolean multiple, String failure) {
+        if (multiple) {
+            ConcurrentNavigableMap<Long, Pending> settled = lane.pending.headMap(seq, true);
+            for (Long each : settled.keySet()) {
+                complete(lane.pending.remove(each), failure);
+            }
+        } else {
+            complete(lane.pending.remove(seq), failure);
+        }
+    }
+
+    private void complete(Pending pending, String failure) {
+        if (pending == null) {
+            return;
+        }
+        if (failure != null) {
+            pending.exchange().setException(new PublishException(failure));
+        }
+        pending.callback().done(false);
+    }
+
+    private void failOverdue() {
+        Lane[] current = open;
+        if (current == null) {
+            return;
+        }
+        long limit = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(confirmTimeoutMillis);
+        for (Lane lane : current) {
+            for (Map.Entry<Long, Pending> oldest = lane.pending.firstEntry();
+                 oldest != null && oldest.getValue().publishedAt() < limit;
+                 oldest = lane.pending.firstEntry()) {
+                complete(lane.pending.remove(oldest.getKey()), "no confirm from RabbitMQ within " + confirmTimeoutMillis + " ms");
+            }
+        }
+    }
+
+    private void failAll(Lane[] lanesInUse, String reason) {
+        if (lanesInUse == null) {
+            return;
+        }
+        for (Lane lane : lanesInUse) {
+            for (Long seq : lane.pending.keySet()) {
+                complete(lane.pending.remove(seq), reason);
+            }
+        }
+    }
+
+    private static boolean fail(Exchange exchange, AsyncCallback callback, String reason) {
+        exchange.setException(new PublishException(reason));
+        callback.done(true);
+        return true;
+    }
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        org.apache.camel.support.AsyncProcessorHelper.process(this, exchange);
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Exchange> processAsync(Exchange exchange) {
+        java.util.concurrent.CompletableFuture<Exchange> future = new java.util.concurrent.CompletableFuture<>();
+        process(exchange, doneSync -> future.complete(exchange));
+        return future;
+    }
+
+    /** Readiness: DOWN while there is no connection to RabbitMQ, or while the broker blocks publishing. */
+    private final class BrokerHealthCheck extends AbstractHealthCheck {
+        BrokerHealthCheck() {
+            super("meters", "rabbitmq-publisher");
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            builder.detail("exchange", exchangeName);
+            if (open == null) {
+                builder.message(lastError).down();
+            } else if (blockedReason != null) {
+                builder.message("blocked: " + blockedReason).down();
+            } else {
+                builder.up();
+            }
+        }
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    public void setConnectionString(String connectionString) {
+        this.connectionString = connectionString;
+    }
+
+    public void setExchangeName(String exchangeName) {
+        this.exchangeName = exchangeName;
+    }
+
+    public void setLanes(int lanes) {
+        this.lanes = lanes;
+    }
+
+    public void setConfirmTimeoutMillis(long confirmTimeoutMillis) {
+        this.confirmTimeoutMillis = confirmTimeoutMillis;
+    }
+
+    public void setReconnectDelayMillis(long reconnectDelayMillis) {
+        this.reconnectDelayMillis = reconnectDelayMillis;
+    }
+}

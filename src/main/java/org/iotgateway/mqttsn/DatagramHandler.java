@@ -1,0 +1,232 @@
+package org.iotgateway.mqttsn;
+
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import org.iotgateway.mqttsn.protocol.Decoder;
+import org.iotgateway.mqttsn.protocol.DropReason;
+import org.iotgateway.mqttsn.protocol.Encoder;
+import org.iotgateway.mqttsn.protocol.Flags;
+import org.iotgateway.mqttsn.protocol.Frame;
+import org.iotgateway.mqttsn.protocol.MalformedPacketException;
+import org.iotgateway.mqttsn.protocol.Message;
+import org.iotgateway.mqttsn.protocol.MessageType;
+import org.iotgateway.mqttsn.protocol.ReturnCode;
+import org.iotgateway.mqttsn.protocol.TopicNames;
+import org.iotgateway.mqttsn.store.SessionStore;
+
+/**
+ * The protocol of one UDP socket: decodes each datagram, answers the control messages, and hands each accepted PUBLISH
+ * to the consumer. Runs on the socket's event-loop thread and never blocks it: store reads that miss the near cache
+ * continue on the store client's thread.
+ */
+final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+
+    private final MqttSnConsumer consumer;
+    private final SessionStore store;
+    private final GatewayMetrics metrics;
+    private final ThrottledLog log;
+    private final FloodGuard floodGuard;
+    private final Map<Integer, String> predefinedTopics;
+    private final boolean portInKey;
+    private final int gatewayId;
+
+    DatagramHandler(MqttSnConsumer consumer, SessionStore store, GatewayMetrics metrics, ThrottledLog log,
+                    Map<Integer, String> predefinedTopics) {
+        this.consumer = consumer;
+        this.store = store;
+        this.metrics = metrics;
+        this.log = log;
+        MqttSnEndpoint endpoint = consumer.getEndpoint();
+        this.floodGuard = new FloodGuard(endpoint.getFloodLimit());
+        this.predefinedTopics = predefinedTopics;
+        this.portInKey = endpoint.isUsePortNumberInClientStore();
+        this.gatewayId = endpoint.getGatewayId();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+        long receivedAt = System.nanoTime();
+        metrics.received();
+        if (!floodGuard.admit(packet.sender())) {
+            drop(DropReason.FLOOD, "more than the flood limit per second", packet.sender());
+            return;
+        }
+        Frame frame;
+        try {
+            frame = Decoder.decode(packet.content().nioBuffer());
+        } catch (MalformedPacketException e) {
+            drop(e.reason(), e.getMessage(), packet.sender());
+            return;
+        }
+        Peer peer = new Peer(ctx.channel(), packet.sender(), frame, portInKey);
+        Message message = frame.message();
+        if (message instanceof Message.Publish publish) {
+            onPublish(peer, publish, receivedAt);
+        } else if (message instanceof Message.Connect connect) {
+            onConnect(peer, connect);
+        } else if (message instanceof Message.Register register) {
+            onRegister(peer, register);
+        } else if (message instanceof Message.PingReq) {
+            peer.reply(Encoder.pingresp());
+        } else if (message instanceof Message.Disconnect) {
+            // sessions outlive DISCONNECT (meters sleep between readings); the reply is what clients wait for
+            peer.reply(Encoder.disconnect());
+        } else if (message instanceof Message.SearchGw) {
+            peer.reply(Encoder.gwinfo(gatewayId));
+        } else if (message instanceof Message.Subscription subscription) {
+            onSubscription(peer, subscription);
+        } else if (message instanceof Message.Ignored ignored) {
+            drop(DropReason.UNEXPECTED_TYPE, String.format("type 0x%02x is not handled by this gateway", ignored.type()), peer);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // a UDP socket has no connection to lose: report and keep serving every other client
+        log.warn("socket error", cause.toString(), ctx.channel().localAddress());
+    }
+
+    private void onConnect(Peer peer, Message.Connect connect) {
+        if (connect.protocolId() != 0x01) {
+            peer.reply(Encoder.connack(ReturnCode.NOT_SUPPORTED));
+            return;
+        }
+        // the Will flag is ignored, as the Python gateway does: CONNACK follows at once
+        store.connect(peer.clientKey(), connect.clientId(), connect.cleanSession()).whenComplete((ok, e) -> {
+            if (e != null) {
+                storeFailed("CONNECT", e, peer);
+            }
+            peer.reply(Encoder.connack(e == null ? ReturnCode.ACCEPTED : ReturnCode.CONGESTION));
+        });
+    }
+
+    private void onRegister(Peer peer, Message.Register register) {
+        withClient(peer, "REGISTER", clientId -> store.register(clientId, register.topicName()).whenComplete((id, e) -> {
+            if (e != null) {
+                storeFailed("REGISTER", e, peer);
+                peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.CONGESTION));
+            } else if (id == 0) {
+                peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.NOT_SUPPORTED));
+            } else {
+                peer.reply(Encoder.regack(id, register.msgId(), ReturnCode.ACCEPTED));
+            }
+        }));
+    }
+
+    private void onPublish(Peer peer, Message.Publish publish, long receivedAt) {
+        if (publish.qos() == -1) {
+            // QoS -1 needs no session: only predefined ids and short names can be resolved
+            String topic = topicWithoutSession(publish);
+            if (topic == null) {
+                reject(peer, publish, publish.topicIdType() == Flags.TOPIC_NORMAL
+                        ? ReturnCode.NOT_SUPPORTED : ReturnCode.INVALID_TOPIC_ID);
+            } else {
+                consumer.dispatch(peer, publish, store.cachedClientId(peer.clientKey()), topic, receivedAt);
+            }
+            return;
+        }
+        String cachedClientId = store.cachedClientId(peer.clientKey());
+        if (cachedClientId != null) {
+            publishFromClient(peer, publish, cachedClientId, receivedAt);
+        } else if (store.isClientCached(peer.clientKey())) {
+            unknownClient(peer, "PUBLISH");
+        } else {
+            withClient(peer, "PUBLISH", clientId -> publishFromClient(peer, publish, clientId, receivedAt));
+        }
+    }
+
+    private void publishFromClient(Peer peer, Message.Publish publish, String clientId, long receivedAt) {
+        if (publish.qos() == 2) {
+            reject(peer, publish, ReturnCode.NOT_SUPPORTED);
+            return;
+        }
+        if (publish.topicIdType() != Flags.TOPIC_NORMAL) {
+            String topic = topicWithoutSession(publish);
+            if (topic == null) {
+                reject(peer, publish, ReturnCode.INVALID_TOPIC_ID);
+            } else {
+                consumer.dispatch(peer, publish, clientId, topic, receivedAt);
+            }
+            return;
+        }
+        if (!TopicNames.isValidTopicId(publish.topicId())) {
+            reject(peer, publish, ReturnCode.INVALID_TOPIC_ID);
+            return;
+        }
+        String cached = store.cachedTopicName(clientId, publish.topicId());
+        if (cached != null) {
+            consumer.dispatch(peer, publish, clientId, cached, receivedAt);
+            return;
+        }
+        store.topicName(clientId, publish.topicId()).whenComplete((topic, e) -> {
+            if (e != null) {
+                storeFailed("PUBLISH", e, peer);
+                reject(peer, publish, ReturnCode.CONGESTION);
+            } else if (topic == null) {
+                reject(peer, publish, ReturnCode.INVALID_TOPIC_ID);
+            } else {
+                consumer.dispatch(peer, publish, clientId, topic, receivedAt);
+            }
+        });
+    }
+
+    private String topicWithoutSession(Message.Publish publish) {
+        return switch (publish.topicIdType()) {
+            case Flags.TOPIC_PREDEFINED -> predefinedTopics.get(publish.topicId());
+            case Flags.TOPIC_SHORT -> TopicNames.shortName(publish.topicId());
+            default -> null;
+        };
+    }
+
+    private void onSubscription(Peer peer, Message.Subscription subscription) {
+        // readings flow one way, to RabbitMQ: there is nothing to subscribe to, and the client is told so
+        if (subscription.type() == MessageType.SUBSCRIBE) {
+            peer.reply(Encoder.suback(subscription.flags() & Flags.QOS_MASK, subscription.msgId(), ReturnCode.NOT_SUPPORTED));
+        } else {
+            peer.reply(Encoder.unsuback(subscription.msgId()));
+        }
+    }
+
+    /** Runs the action with the client id bound to the peer's address, or answers DISCONNECT when there is none. */
+    private void withClient(Peer peer, String what, Consumer<String> action) {
+        CompletionStage<String> lookup = store.clientId(peer.clientKey());
+        lookup.whenComplete((clientId, e) -> {
+            if (e != null) {
+                storeFailed(what, e, peer);
+                // no answer: the client retries, and the store may be back by then
+            } else if (clientId == null) {
+                unknownClient(peer, what);
+            } else {
+                action.accept(clientId);
+            }
+        });
+    }
+
+    private void unknownClient(Peer peer, String what) {
+        metrics.unknownClient();
+        log.warn("unknown client", what + " before CONNECT: answered DISCONNECT", peer);
+        peer.reply(Encoder.disconnect());
+    }
+
+    private void reject(Peer peer, Message.Publish publish, int returnCode) {
+        metrics.rejected(returnCode);
+        log.warn("PUBLISH rejected", "topic id " + publish.topicId() + " (type " + publish.topicIdType() + "): "
+                + ReturnCode.label(returnCode), peer);
+        peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
+    }
+
+    private void storeFailed(String what, Throwable e, Object peer) {
+        metrics.storeError();
+        log.warn("store unavailable", what + ": " + e.getMessage(), peer);
+    }
+
+    private void drop(DropReason reason, String detail, Object source) {
+        metrics.dropped(reason);
+        log.warn("dropped datagram (" + reason.label() + ")", detail, source);
+    }
+}

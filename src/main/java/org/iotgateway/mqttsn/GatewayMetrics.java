@@ -1,0 +1,75 @@
+package org.iotgateway.mqttsn;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.iotgateway.mqttsn.protocol.DropReason;
+import org.iotgateway.mqttsn.protocol.ReturnCode;
+
+/**
+ * The gateway's meters, all tagged with the UDP port: datagrams received, datagrams dropped by reason, PUBLISH
+ * outcomes by return code, the time from datagram to PUBACK, and readings in flight.
+ */
+final class GatewayMetrics {
+
+    private final Counter received;
+    private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+    private final Counter[] publishes = new Counter[4];
+    private final Counter unknownClient;
+    private final Counter storeErrors;
+    private final Timer publishLatency;
+
+    GatewayMetrics(MeterRegistry registry, int port, Supplier<Number> inFlight) {
+        String portTag = Integer.toString(port);
+        received = Counter.builder("mqttsn.datagrams.received").tag("port", portTag)
+                .description("UDP datagrams received").register(registry);
+        for (DropReason reason : DropReason.values()) {
+            dropped.put(reason, Counter.builder("mqttsn.datagrams.dropped").tag("port", portTag).tag("reason", reason.label())
+                    .description("Datagrams dropped without a reply, by reason").register(registry));
+        }
+        for (int rc = 0; rc < publishes.length; rc++) {
+            publishes[rc] = Counter.builder("mqttsn.publishes").tag("port", portTag).tag("result", ReturnCode.label(rc))
+                    .description("PUBLISH messages by the return code they were answered with").register(registry);
+        }
+        unknownClient = Counter.builder("mqttsn.publishes").tag("port", portTag).tag("result", "unknown_client")
+                .description("PUBLISH messages by the return code they were answered with").register(registry);
+        storeErrors = Counter.builder("mqttsn.store.errors").tag("port", portTag)
+                .description("Redis/Valkey commands that failed or timed out").register(registry);
+        publishLatency = Timer.builder("mqttsn.publish.latency").tag("port", portTag)
+                .description("From datagram received to the route's completion (PUBACK sent)")
+                .publishPercentileHistogram().register(registry);
+        Gauge.builder("mqttsn.inflight", inFlight).tag("port", portTag)
+                .description("Readings received and not yet confirmed by the route").register(registry);
+    }
+
+    void received() {
+        received.increment();
+    }
+
+    void dropped(DropReason reason) {
+        dropped.get(reason).increment();
+    }
+
+    void published(int returnCode, long receivedAtNanos) {
+        publishes[returnCode & 3].increment();
+        publishLatency.record(System.nanoTime() - receivedAtNanos, TimeUnit.NANOSECONDS);
+    }
+
+    void rejected(int returnCode) {
+        publishes[returnCode & 3].increment();
+    }
+
+    void unknownClient() {
+        unknownClient.increment();
+    }
+
+    void storeError() {
+        storeErrors.increment();
+    }
+}

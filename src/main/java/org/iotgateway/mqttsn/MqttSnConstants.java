@@ -1,0 +1,33 @@
+package org.iotgateway.mqttsn;
+
+import org.apache.camel.spi.Metadata;
+
+/** Headers of the exchange the {@code mqttsn:} consumer emits for each accepted PUBLISH. */
+public final class MqttSnConstants {
+
+    @Metadata(description = "The client id given in CONNECT; absent for a QoS -1 PUBLISH from an address with no session.",
+              javaType = "String")
+    public static final String CLIENT_ID = "CamelMqttSnClientId";
+    @Metadata(description = "The sender as ip:port (ip:port/node for a client behind a forwarder).", javaType = "String")
+    public static final String SOURCE = "CamelMqttSnSource";
+    @Metadata(description = "The topic name: registered, predefined or short.", javaType = "String")
+    public static final String TOPIC_NAME = "CamelMqttSnTopicName";
+    @Metadata(description = "The topic id type: normal, predefined or short.", javaType = "String")
+    public static final String TOPIC_ID_TYPE = "CamelMqttSnTopicIdType";
+    @Metadata(description = "QoS of the PUBLISH: 0, 1 or -1.", javaType = "Integer")
+    public static final String QOS = "CamelMqttSnQos";
+    @Metadata(description = "The PUBLISH message id.", javaType = "Integer")
+    public static final String MESSAGE_ID = "CamelMqttSnMessageId";
+    @Metadata(description = "The retain flag.", javaType = "Boolean")
+    public static final String RETAIN = "CamelMqttSnRetain";
+    @Metadata(description = "The DUP flag: the client is sending this PUBLISH again.", javaType = "Boolean")
+    public static final String DUP = "CamelMqttSnDup";
+    @Metadata(description = "When the gateway received the datagram (epoch milliseconds).", javaType = "Long")
+    public static final String RECEIVED_AT = "CamelMqttSnReceivedAt";
+    @Metadata(description = "Set by the route to answer with this PUBACK return code (0-3) instead of the default "
+                            + "(0 when the exchange completes, 1 when it fails).", javaType = "Integer")
+    public static final String RETURN_CODE = "CamelMqttSnReturnCode";
+
+    private MqttSnConstants() {
+    }
+}

@@ -1,0 +1,193 @@
+package org.iotgateway.mqttsn;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.iotgateway.mqttsn.protocol.Encoder;
+import org.iotgateway.mqttsn.protocol.Message;
+import org.iotgateway.mqttsn.protocol.ReturnCode;
+import org.iotgateway.mqttsn.store.SessionStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the UDP socket(s) of an {@code mqttsn:} endpoint and turns each accepted PUBLISH into an exchange. The route
+ * runs on a small pool, never on the socket's thread; the PUBACK is sent when the exchange completes, so a reading is
+ * acknowledged only once the route (typically RabbitMQ with publisher confirms) has it.
+ */
+public class MqttSnConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MqttSnConsumer.class);
+    private static final String[] TOPIC_ID_TYPES = {"normal", "predefined", "short", "reserved"};
+    /** The largest UDP payload; a smaller receive buffer would truncate large PUBLISH datagrams silently. */
+    private static final int MAX_DATAGRAM = 65536;
+
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ThrottledLog log = new ThrottledLog(LOG, 10_000);
+    private final List<Channel> channels = new ArrayList<>();
+    private SessionStore store;
+    private GatewayMetrics metrics;
+    private EventLoopGroup eventLoops;
+    private ExecutorService routeExecutor;
+
+    public MqttSnConsumer(MqttSnEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+    }
+
+    @Override
+    public MqttSnEndpoint getEndpoint() {
+        return (MqttSnEndpoint) super.getEndpoint();
+    }
+
+    /** Readings received and not yet answered. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        MqttSnEndpoint endpoint = getEndpoint();
+        var predefinedTopics = endpoint.predefinedTopicTable();
+        MeterRegistry registry = getEndpoint().getCamelContext().getRegistry().findSingleByType(MeterRegistry.class);
+        metrics = new GatewayMetrics(registry != null ? registry : Metrics.globalRegistry, endpoint.getPort(), inFlight::get);
+        store = new SessionStore(endpoint.getValkeyConnectionString(),
+                java.time.Duration.ofSeconds(endpoint.getSessionTtlSeconds()),
+                java.time.Duration.ofSeconds(endpoint.getTtlRefreshIntervalSeconds()),
+                endpoint.getNearCacheSize(), java.time.Duration.ofSeconds(endpoint.getNearCacheTtlSeconds()),
+                java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), 0xFFFE);
+        routeExecutor = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newFixedThreadPool(this, "mqttsn-route", endpoint.getRouteThreads());
+
+        boolean reusePort = endpoint.getIoThreads() > 1 && Epoll.isAvailable();
+        int sockets = reusePort ? endpoint.getIoThreads() : 1;
+        DefaultThreadFactory threads = new DefaultThreadFactory("mqttsn-udp-" + endpoint.getPort(), true);
+        eventLoops = reusePort ? new EpollEventLoopGroup(sockets, threads) : new NioEventLoopGroup(1, threads);
+        Bootstrap bootstrap = new Bootstrap().group(eventLoops)
+                .channel(reusePort ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, endpoint.getReceiveBufferSize())
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
+        if (reusePort) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        InetSocketAddress address = new InetSocketAddress(endpoint.getHost(), endpoint.getPort());
+        for (int i = 0; i < sockets; i++) {
+            Channel channel = bootstrap
+                    .handler(new DatagramHandler(this, store, metrics, log, predefinedTopics))
+                    .bind(address).sync().channel();
+            channels.add(channel);
+        }
+        LOG.info("MQTT-SN gateway listening on udp {}:{} ({} socket{})", endpoint.getHost(), endpoint.getPort(), sockets,
+                sockets > 1 ? "s" : "");
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        // stop taking datagrams, let the readings in flight be confirmed and answered, then close
+        for (Channel channel : channels) {
+            channel.config().setAutoRead(false);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(getEndpoint().getDrainTimeoutSeconds());
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        if (inFlight.get() > 0) {
+            LOG.warn("Stopping with {} readings unanswered: their clients will retry", inFlight.get());
+        }
+        for (Channel channel : channels) {
+            channel.close().syncUninterruptibly();
+        }
+        channels.clear();
+        if (eventLoops != null) {
+            eventLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (routeExecutor != null) {
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(routeExecutor);
+        }
+        if (store != null) {
+            store.close();
+        }
+        super.doStop();
+    }
+
+    /** Routes an accepted PUBLISH; answers it with the outcome when the exchange completes. */
+    void dispatch(Peer peer, Message.Publish publish, String clientId, String topicName, long receivedAt) {
+        if (inFlight.incrementAndGet() > getEndpoint().getMaxInFlight()) {
+            inFlight.decrementAndGet();
+            answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
+            log.warn("congestion", "more than " + getEndpoint().getMaxInFlight() + " readings in flight", peer);
+            return;
+        }
+        Exchange exchange = createExchange(false);
+        org.apache.camel.Message in = exchange.getIn();
+        in.setBody(publish.payload());
+        if (clientId != null) {
+            in.setHeader(MqttSnConstants.CLIENT_ID, clientId);
+        }
+        in.setHeader(MqttSnConstants.SOURCE, peer.source());
+        in.setHeader(MqttSnConstants.TOPIC_NAME, topicName);
+        in.setHeader(MqttSnConstants.TOPIC_ID_TYPE, TOPIC_ID_TYPES[publish.topicIdType()]);
+        in.setHeader(MqttSnConstants.QOS, publish.qos());
+        in.setHeader(MqttSnConstants.MESSAGE_ID, publish.msgId());
+        in.setHeader(MqttSnConstants.RETAIN, publish.retain());
+        in.setHeader(MqttSnConstants.DUP, publish.dup());
+        in.setHeader(MqttSnConstants.RECEIVED_AT, System.currentTimeMillis());
+        try {
+            routeExecutor.execute(() -> getAsyncProcessor().process(exchange,
+                    doneSync -> completed(exchange, peer, publish, clientId, receivedAt)));
+        } catch (RejectedExecutionException e) {
+            inFlight.decrementAndGet();
+            releaseExchange(exchange, false);
+            answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
+        }
+    }
+
+    private void completed(Exchange exchange, Peer peer, Message.Publish publish, String clientId, long receivedAt) {
+        int returnCode;
+        Exception failure = exchange.getException();
+        if (failure != null) {
+            returnCode = ReturnCode.CONGESTION;
+            log.warn("route failed", failure.getClass().getSimpleName() + ": " + failure.getMessage()
+                    + " (answered congestion; the client will retry)", peer);
+        } else {
+            Integer chosen = exchange.getMessage().getHeader(MqttSnConstants.RETURN_CODE, Integer.class);
+            returnCode = chosen != null ? chosen & 3 : ReturnCode.ACCEPTED;
+        }
+        releaseExchange(exchange, false);
+        inFlight.decrementAndGet();
+        answer(peer, publish, clientId, returnCode, receivedAt);
+    }
+
+    private void answer(Peer peer, Message.Publish publish, String clientId, int returnCode, long receivedAt) {
+        metrics.published(returnCode, receivedAt);
+        boolean wantsAck = publish.qos() == 1 || publish.qos() == 0 && getEndpoint().isAckQos0();
+        if (returnCode != ReturnCode.ACCEPTED || wantsAck) {
+            peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
+        }
+        if (returnCode == ReturnCode.ACCEPTED && clientId != null && getEndpoint().isExtendStoreTtlOnPublish()) {
+            store.extendTtl(peer.clientKey(), clientId);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package org.iotgateway.mqttsn;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.apache.camel.Category;
+import org.apache.camel.Consumer;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.spi.UriPath;
+import org.apache.camel.support.DefaultEndpoint;
+
+/**
+ * An MQTT-SN 1.2 gateway on a UDP port. Answers CONNECT, REGISTER, PUBLISH, PINGREQ, DISCONNECT and SEARCHGW itself,
+ * keeps clients and topics in Redis/Valkey, and emits one exchange per accepted PUBLISH. The PUBACK for a QoS 1
+ * PUBLISH is sent when that exchange completes: return code 0 when it succeeded, 1 (congestion) when it failed.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "mqttsn", title = "MQTT-SN gateway", syntax = "mqttsn:host:port",
+             consumerOnly = true, category = {Category.IOT, Category.MESSAGING}, headersClass = MqttSnConstants.class)
+public class MqttSnEndpoint extends DefaultEndpoint {
+
+    @UriPath(description = "The address to listen on; 0.0.0.0 for every interface.")
+    @Metadata(required = true)
+    private String host;
+    @UriPath(description = "The UDP port to listen on.")
+    @Metadata(required = true)
+    private int port;
+
+    @UriParam(defaultValue = "valkey://localhost:6379/0",
+              description = "The Redis/Valkey holding clients and topics: redis://, rediss://, valkey:// or valkeys://.")
+    private String valkeyConnectionString = "valkey://localhost:6379/0";
+    @UriParam(defaultValue = "false",
+              description = "Key clients by ip:port instead of ip; needed when devices share an address behind a NAT.")
+    private boolean usePortNumberInClientStore;
+    @UriParam(defaultValue = "true",
+              description = "Renew the TTL of the client and its topics after a forwarded PUBLISH.")
+    private boolean extendStoreTtlOnPublish = true;
+    @UriParam(defaultValue = "604800", description = "TTL in seconds of the client and topic keys (7 days).")
+    private long sessionTtlSeconds = 604800;
+    @UriParam(defaultValue = "3600",
+              description = "Renew a client's TTLs at most this often, in seconds, instead of on every PUBLISH.")
+    private long ttlRefreshIntervalSeconds = 3600;
+    @UriParam(description = "Predefined topic ids, as id=name pairs separated by commas: 1=alarms/fire,2=meters/all.")
+    private String predefinedTopics;
+    @UriParam(defaultValue = "false",
+              description = "Answer an accepted QoS 0 PUBLISH with PUBACK, as the Python gateway did (the specification sends none).")
+    private boolean ackQos0;
+    @UriParam(defaultValue = "1", description = "The gateway id sent in GWINFO in answer to SEARCHGW.")
+    private int gatewayId = 1;
+    @UriParam(defaultValue = "1",
+              description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")
+    private int ioThreads = 1;
+    @UriParam(defaultValue = "4",
+              description = "Threads that run the route for accepted PUBLISH messages, so a slow route never stalls the socket.")
+    private int routeThreads = 4;
+    @UriParam(defaultValue = "10000",
+              description = "Readings in flight (received, not yet confirmed) before new ones are answered with congestion (rc 1).")
+    private int maxInFlight = 10000;
+    @UriParam(defaultValue = "1000",
+              description = "Datagrams per second accepted from one source address; the rest are dropped. 0 turns the guard off.")
+    private int floodLimit = 1000;
+    @UriParam(defaultValue = "200000", description = "Clients (and their topic lists) kept in the near cache.")
+    private long nearCacheSize = 200000;
+    @UriParam(defaultValue = "3600",
+              description = "Seconds a near-cache entry lives; invalidations from the store usually evict it sooner.")
+    private long nearCacheTtlSeconds = 3600;
+    @UriParam(defaultValue = "2000", description = "Milliseconds to wait for the store before answering congestion.")
+    private long storeTimeoutMillis = 2000;
+    @UriParam(defaultValue = "4194304", description = "SO_RCVBUF of the UDP socket, to absorb bursts.")
+    private int receiveBufferSize = 4 * 1024 * 1024;
+    @UriParam(defaultValue = "20",
+              description = "On stop, seconds to wait for readings in flight to be confirmed before the socket closes.")
+    private int drainTimeoutSeconds = 20;
+
+    public MqttSnEndpoint(String uri, MqttSnComponent component) {
+        super(uri, component);
+    }
+
+    @Override
+    public Producer createProducer() {
+        throw new UnsupportedOperationException("mqttsn endpoints only consume");
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) throws Exception {
+        MqttSnConsumer consumer = new MqttSnConsumer(this, processor);
+        configureConsumer(consumer);
+        return consumer;
+    }
+
+    /** The predefined topic table, parsed from {@link #getPredefinedTopics()}. */
+    public Map<Integer, String> predefinedTopicTable() {
+        if (predefinedTopics == null || predefinedTopics.isBlank()) {
+            return Collections.emptyMap();
+        }
+        Map<Integer, String> table = new HashMap<>();
+        for (String pair : predefinedTopics.split(",")) {
+            int equals = pair.indexOf('=');
+            if (equals < 1) {
+                throw new IllegalArgumentException("predefinedTopics: expected id=name, got '" + pair.trim() + "'");
+            }
+            int id = Integer.parseInt(pair.substring(0, equals).trim());
+            if (id < 1 || id > 0xFFFE) {
+                throw new IllegalArgumentException("predefinedTopics: id " + id + " is outside 1..65534");
+            }
+            table.put(id, pair.substring(equals + 1).trim());
+        }
+        return Map.copyOf(table);
+    }
+
+    public String getHost() {
+        return host;
+    }
+
+    public void setHost(String host) {
+        this.host = host;
+    }
+
+    public int getPort() {
+        return port;
+    }
+
+    public void setPort(int port) {
+        this.port = port;
+    }
+
+    public String getValkeyConnectionString() {
+        return valkeyConnectionString;
+    }
+
+    public void setValkeyConnectionString(String valkeyConnectionString) {
+        this.valkeyConnectionString = valkeyConnectionString;
+    }
+
+    public boolean isUsePortNumberInClientStore() {
+        return usePortNumberInClientStore;
+    }
+
+    public void setUsePortNumberInClientStore(boolean usePortNumberInClientStore) {
+        this.usePortNumberInClientStore = usePortNumberInClientStore;
+    }
+
+    public boolean isExtendStoreTtlOnPublish() {
+        return extendStoreTtlOnPublish;
+    }
+
+    public void setExtendStoreTtlOnPublish(boolean extendStoreTtlOnPublish) {
+        this.extendStoreTtlOnPublish = extendStoreTtlOnPublish;
+    }
+
+    public long getSessionTtlSeconds() {
+        return sessionTtlSeconds;
+    }
+
+    public void setSessionTtlSeconds(long sessionTtlSeconds) {
+        this.sessionTtlSeconds = sessionTtlSeconds;
+    }
+
+    public long getTtlRefreshIntervalSeconds() {
+        return ttlRefreshIntervalSeconds;
+    }
+
+    public void setTtlRefreshIntervalSeconds(long ttlRefreshIntervalSeconds) {
+        this.ttlRefreshIntervalSeconds = ttlRefreshIntervalSeconds;
+    }
+
+    public String getPredefinedTopics() {
+        return predefinedTopics;
+    }
+
+    public void setPredefinedTopics(String predefinedTopics) {
+        this.predefinedTopics = predefinedTopics;
+    }
+
+    public boolean isAckQos0() {
+        return ackQos0;
+    }
+
+    public void setAckQos0(boolean ackQos0) {
+        this.ackQos0 = ackQos0;
+    }
+
+    public int getGatewayId() {
+        return gatewayId;
+    }
+
+    public void setGatewayId(int gatewayId) {
+        this.gatewayId = gatewayId;
+    }
+
+    public int getIoThreads() {
+        return ioThreads;
+    }
+
+    public void setIoThreads(int ioThreads) {
+        this.ioThreads = ioThreads;
+    }
+
+    public int getRouteThreads() {
+        return routeThreads;
+    }
+
+    public void setRouteThreads(int routeThreads) {
+        this.routeThreads = routeThreads;
+    }
+
+    public int getMaxInFlight() {
+        return maxInFlight;
+    }
+
+    public void setMaxInFlight(int maxInFlight) {
+        this.maxInFlight = maxInFlight;
+    }
+
+    public int getFloodLimit() {
+        return floodLimit;
+    }
+
+    public void setFloodLimit(int floodLimit) {
+        this.floodLimit = floodLimit;
+    }
+
+    public long getNearCacheSize() {
+        return nearCacheSize;
+    }
+
+    public void setNearCacheSize(long nearCacheSize) {
+        this.nearCacheSize = nearCacheSize;
+    }
+
+    public long getNearCacheTtlSeconds() {
+        return nearCacheTtlSeconds;
+    }
+
+    public void setNearCacheTtlSeconds(long nearCacheTtlSeconds) {
+        this.nearCacheTtlSeconds = nearCacheTtlSeconds;
+    }
+
+    public long getStoreTimeoutMillis() {
+        return storeTimeoutMillis;
+    }
+
+    public void setStoreTimeoutMillis(long storeTimeoutMillis) {
+        this.storeTimeoutMillis = storeTimeoutMillis;
+    }
+
+    public int getReceiveBufferSize() {
+        return receiveBufferSize;
+    }
+
+    public void setReceiveBufferSize(int receiveBufferSize) {
+        this.receiveBufferSize = receiveBufferSize;
+    }
+
+    public int getDrainTimeoutSeconds() {
+        return drainTimeoutSeconds;
+    }
+
+    public void setDrainTimeoutSeconds(int drainTimeoutSeconds) {
+        this.drainTimeoutSeconds = drainTimeoutSeconds;
+    }
+}
