@@ -4,6 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
+import static org.iotgateway.testing.Vectors.ELVACO_JSON;
+import static org.iotgateway.testing.Vectors.bytes;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,18 +14,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The byte vectors of shared/reference/mqtt-sn.md section 2, and the ways a datagram can be wrong. */
 class CodecTest {
-
-    static final String ELVACO_JSON = "{\"TS\":\"2021-07-05T18:00:00Z\",\"ID\":224396,\"E\":184,\"U\":\"kWh\",\"V\":6580,"
-            + "\"VU\":\"l\",\"P\":0,\"PU\":\"W\",\"F\":0,\"FU\":\"l/h\",\"FT\":0,\"TU\":\"C\",\"RT\":0,\"RU\":\"C\",\"EF\":\"0x0421\"}";
-
-    static byte[] bytes(String hex, String text) {
-        byte[] head = HexFormat.ofDelimiter(" ").parseHex(hex);
-        byte[] tail = text.getBytes(StandardCharsets.UTF_8);
-        byte[] all = new byte[head.length + tail.length];
-        System.arraycopy(head, 0, all, 0, head.length);
-        System.arraycopy(tail, 0, all, head.length, tail.length);
-        return all;
-    }
 
     static Message decode(byte[] datagram) throws MalformedPacketException {
         Frame frame = Decoder.decode(ByteBuffer.wrap(datagram));

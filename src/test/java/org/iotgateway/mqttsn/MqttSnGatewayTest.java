@@ -1,0 +1,225 @@
+package org.iotgateway.mqttsn;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import com.rabbitmq.client.GetResponse;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.testing.AmqpQueue;
+import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.UdpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.iotgateway.testing.Vectors.ELVACO_JSON;
+import static org.iotgateway.testing.Vectors.bytes;
+
+/**
+ * The vectors of shared/reference/mqtt-sn.md over real UDP, against the real RabbitMQ and Redis (those CI started, or
+ * the embedded stand-ins): replies on the wire, the AMQP message a consumer receives, the keys in the store.
+ */
+class MqttSnGatewayTest {
+
+    static final String CLIENT_ID = "94193A04010020B8";
+    static final String TOPIC = "mr/94193A04010020B8/standard/json";
+    static RunningGateway gateway;
+    static RedisClient redisClient;
+    static StatefulRedisConnection<String, String> redisConnection;
+    static RedisCommands<String, String> redis;
+
+    UdpClient device;
+    AmqpQueue readings;
+
+    @BeforeAll
+    static void startGateway() throws Exception {
+        gateway = RunningGateway.start(Map.of(
+                "mqttsn.use-port-number-in-client-store", "true",
+                "mqttsn.predefined-topics", "5=alarms/fire,1=forwarded/readings"));
+        redisClient = RedisClient.create(ValkeyUri.parse(gateway.valkeyUrl()));
+        redisConnection = redisClient.connect();
+        redis = redisConnection.sync();
+    }
+
+    @AfterAll
+    static void stopGateway() {
+        redisConnection.close();
+        redisClient.shutdown();
+        gateway.close();
+    }
+
+    @BeforeEach
+    void openDeviceAndQueue() throws Exception {
+        device = new UdpClient(gateway.udpPort());
+        readings = new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "#", "test-" + UUID.randomUUID());
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        device.close();
+        readings.close();
+    }
+
+    String clientKey() {
+        return "client:127.0.0.1:" + device.localPort();
+    }
+
+    void connectAndRegister() throws Exception {
+        assertThat(device.exchange(bytes("16 04 04 01 fd 20", CLIENT_ID))).isEqualTo("03 05 00");
+        assertThat(device.exchange(bytes("27 0a 00 00 ff cb", TOPIC))).isEqualTo("07 0b 00 01 ff cb 00");
+    }
+
+    @Test
+    void should_store_the_client_under_its_address_with_a_seven_day_ttl_on_connect() throws Exception {
+        assertThat(device.exchange(bytes("16 04 04 01 fd 20", CLIENT_ID))).isEqualTo("03 05 00");
+        assertThat(redis.get(clientKey())).isEqualTo(CLIENT_ID);
+        assertThat(redis.ttl(clientKey())).isBetween(604_000L, 604_800L);
+    }
+
+    @Test
+    void should_register_topics_in_the_python_layout_and_return_the_existing_id_for_a_repeated_name() throws Exception {
+        redis.del("topic:" + CLIENT_ID);
+        connectAndRegister();
+        assertThat(device.exchange(bytes("20 0a 00 00 0c d3", "mr/94193A040301D945/969795"))).isEqualTo("07 0b 00 02 0c d3 00");
+        assertThat(device.exchange(bytes("27 0a 00 00 ff cc", TOPIC))).isEqualTo("07 0b 00 01 ff cc 00");
+        assertThat(redis.lrange("topic:" + CLIENT_ID, 0, -1)).containsExactly(TOPIC, "mr/94193A040301D945/969795");
+    }
+
+    @Test
+    void should_ack_qos1_publish_after_broker_confirm_with_the_python_gateways_amqp_message() throws Exception {
+        connectAndRegister();
+        assertThat(device.exchange(bytes("a2 0c a0 00 01 c7 92", ELVACO_JSON))).isEqualTo("07 0d 00 01 c7 92 00");
+
+        GetResponse message = readings.next(Duration.ofSeconds(5));
+        assertThat(message).isNotNull();
+        assertThat(message.getEnvelope().getRoutingKey()).isEqualTo("mr.94193A04010020B8.standard.json");
+        assertThat(new String(message.getBody(), StandardCharsets.UTF_8)).isEqualTo(ELVACO_JSON);
+        assertThat(message.getProps().getContentType()).isEqualTo("application/data");
+        assertThat(message.getProps().getContentEncoding()).isEqualTo("binary");
+        assertThat(message.getProps().getDeliveryMode()).isEqualTo(2);
+        assertThat(message.getProps().getPriority()).isZero();
+        Map<String, Object> headers = message.getProps().getHeaders();
+        assertThat(headers.get("client_id")).hasToString(CLIENT_ID);
+        assertThat(headers.get("source")).hasToString("127.0.0.1:" + device.localPort());
+        assertThat(headers.get("qos")).hasToString("1");
+        assertThat(headers.get("received_at").toString()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+    }
+
+    @Test
+    void should_forward_qos0_without_puback() throws Exception {
+        connectAndRegister();
+        device.send(bytes("0c 0c 00 00 01 00 00", "hello"));
+        GetResponse message = readings.next(Duration.ofSeconds(5));
+        assertThat(message.getBody()).asString().isEqualTo("hello");
+        assertThat(device.receive(300)).as("no PUBACK for QoS 0").isNull();
+    }
+
+    @Test
+    void should_forward_payloads_beyond_255_bytes_with_the_3_octet_length() throws Exception {
+        connectAndRegister();
+        byte[] payload = "x".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+        int length = 9 + payload.length;
+        byte[] datagram = new byte[length];
+        System.arraycopy(bytes(String.format("01 %02x %02x 0c 20 00 01 00 09", length >> 8, length & 0xff), ""), 0, datagram, 0, 9);
+        System.arraycopy(payload, 0, datagram, 9, payload.length);
+        assertThat(device.exchange(datagram)).isEqualTo("07 0d 00 01 00 09 00");
+        assertThat(readings.next(Duration.ofSeconds(5)).getBody()).isEqualTo(payload);
+    }
+
+    @Test
+    void should_accept_qos_minus_one_with_predefined_and_short_topics_without_a_session() throws Exception {
+        device.send(bytes("09 0c 61 00 05 00 00", "m1"));
+        device.send(bytes("09 0c 62 78 79 00 00", "m2"));
+        GetResponse first = readings.next(Duration.ofSeconds(5));
+        GetResponse second = readings.next(Duration.ofSeconds(5));
+        assertThat(Map.of(first.getEnvelope().getRoutingKey(), new String(first.getBody()),
+                second.getEnvelope().getRoutingKey(), new String(second.getBody())))
+                .containsEntry("alarms.fire", "m1").containsEntry("xy", "m2");
+        assertThat(device.receive(300)).as("QoS -1 is never acknowledged").isNull();
+    }
+
+    @Test
+    void should_answer_predefined_and_short_topics_for_a_connected_client_and_reject_unknown_ids() throws Exception {
+        connectAndRegister();
+        assertThat(device.exchange(bytes("09 0c 21 00 05 00 01", "hi"))).isEqualTo("07 0d 00 05 00 01 00");
+        assertThat(readings.next(Duration.ofSeconds(5)).getEnvelope().getRoutingKey()).isEqualTo("alarms.fire");
+        assertThat(device.exchange(bytes("09 0c 22 61 62 00 02", "hi"))).isEqualTo("07 0d 61 62 00 02 00");
+        assertThat(readings.next(Duration.ofSeconds(5)).getEnvelope().getRoutingKey()).isEqualTo("ab");
+        assertThat(device.exchange(bytes("09 0c 21 00 09 00 03", "hi"))).isEqualTo("07 0d 00 09 00 03 02");
+    }
+
+    @Test
+    void should_reject_topic_id_zero_unregistered_ids_and_qos2() throws Exception {
+        connectAndRegister();
+        assertThat(device.exchange(bytes("08 0c 20 00 00 00 01", "a"))).isEqualTo("07 0d 00 00 00 01 02");
+        assertThat(device.exchange(bytes("08 0c 20 00 63 00 02", "a"))).isEqualTo("07 0d 00 63 00 02 02");
+        assertThat(device.exchange(bytes("08 0c 40 00 01 00 03", "a"))).isEqualTo("07 0d 00 01 00 03 03");
+        assertThat(readings.next(Duration.ofMillis(300))).isNull();
+    }
+
+    @Test
+    void should_answer_disconnect_to_register_and_publish_from_an_unknown_address() throws Exception {
+        assertThat(device.exchange(bytes("27 0a 00 00 ff cb", TOPIC))).isEqualTo("02 18");
+        assertThat(device.exchange(bytes("a2 0c a0 00 01 c7 92", ELVACO_JSON))).isEqualTo("02 18");
+    }
+
+    @Test
+    void should_answer_ping_with_and_without_client_id_and_disconnect_with_disconnect() throws Exception {
+        assertThat(device.exchange(bytes("02 16", ""))).isEqualTo("02 17");
+        assertThat(device.exchange(bytes("12 16", CLIENT_ID))).isEqualTo("02 17");
+        assertThat(device.exchange(bytes("02 18", ""))).isEqualTo("02 18");
+        assertThat(device.exchange(bytes("04 18 00 0a", ""))).isEqualTo("02 18");
+    }
+
+    @Test
+    void should_unwrap_forwarded_messages_and_wrap_the_replies_back() throws Exception {
+        assertThat(device.exchange(bytes("07 fe 00 30 31 30 32 08 04 04 01 00 3c 6e 31", "")))
+                .isEqualTo("07 fe 00 30 31 30 32 03 05 00");
+        assertThat(redis.get(clientKey() + "/30313032")).isEqualTo("n1");
+        device.send(bytes("07 fe 00 30 31 30 32 08 0c 61 00 01 00 00 78", ""));
+        GetResponse message = readings.next(Duration.ofSeconds(5));
+        assertThat(message.getEnvelope().getRoutingKey()).isEqualTo("forwarded.readings");
+        assertThat(message.getBody()).containsExactly('x');
+    }
+
+    @Test
+    void should_drop_bad_datagrams_with_a_counted_reason_and_keep_serving() throws Exception {
+        for (String garbage : new String[] {"", "05", "00 0c", "09 0c 20 00 01", "02 03", "03 05 00", "ff ff ff ff"}) {
+            device.send(bytes(garbage, ""));
+        }
+        assertThat(device.exchange(bytes("02 16", ""))).as("the socket still answers").isEqualTo("02 17");
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + gateway.managementPort() + "/observe/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).containsPattern("mqttsn_datagrams_dropped_total\\{[^}]*reason=\"truncated\"[^}]*} [1-9]")
+                .containsPattern("mqttsn_datagrams_dropped_total\\{[^}]*reason=\"unknown_type\"[^}]*} [1-9]")
+                .containsPattern("mqttsn_datagrams_dropped_total\\{[^}]*reason=\"unexpected_type\"[^}]*} [1-9]");
+    }
+
+    @Test
+    void should_see_a_clean_session_made_through_another_gateway_instance() throws Exception {
+        connectAndRegister();
+        assertThat(device.exchange(bytes("08 0c 20 00 01 00 05", "a"))).isEqualTo("07 0d 00 01 00 05 00");
+        readings.next(Duration.ofSeconds(5));
+        // another instance (or the Python gateway) takes a clean CONNECT and a different first REGISTER
+        redis.set(clientKey(), CLIENT_ID);
+        redis.del("topic:" + CLIENT_ID);
+        redis.rpush("topic:" + CLIENT_ID, "other/topic");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(device.exchange(bytes("08 0c 20 00 01 00 06", "b"))).isEqualTo("07 0d 00 01 00 06 00");
+            assertThat(readings.next(Duration.ofSeconds(5)).getEnvelope().getRoutingKey()).isEqualTo("other.topic");
+        });
+    }
+}

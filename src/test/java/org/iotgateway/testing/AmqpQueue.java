@@ -1,0 +1,56 @@
+package org.iotgateway.testing;
+
+import java.time.Duration;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import org.iotgateway.meters.AmqpUrl;
+
+/** A queue bound to the gateway's topic exchange, as a RabbitMQ consumer of the readings would bind one. */
+public final class AmqpQueue implements AutoCloseable {
+
+    private final Connection connection;
+    private final Channel channel;
+    private final String queue;
+
+    public AmqpQueue(String amqpUrl, String exchange, String bindingKey, String queueName) throws Exception {
+        AmqpUrl url = AmqpUrl.parse(amqpUrl);
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost(url.host());
+        factory.setPort(url.port());
+        factory.setVirtualHost(url.virtualHost());
+        factory.setUsername(url.username());
+        factory.setPassword(url.password());
+        connection = factory.newConnection("gateway test consumer");
+        channel = connection.createChannel();
+        channel.exchangeDeclare(exchange, "topic", true);
+        queue = channel.queueDeclare(queueName, true, false, false, null).getQueue();
+        channel.queuePurge(queue);
+        channel.queueBind(queue, exchange, bindingKey);
+    }
+
+    /** The next message, or null when none arrives within the timeout. */
+    public GetResponse next(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            GetResponse response = channel.basicGet(queue, true);
+            if (response != null) {
+                return response;
+            }
+            Thread.sleep(10);
+        } while (System.nanoTime() < deadline);
+        return null;
+    }
+
+    public long messageCount() throws Exception {
+        return channel.messageCount(queue);
+    }
+
+    @Override
+    public void close() throws Exception {
+        channel.queueDelete(queue);
+        connection.close();
+    }
+}

@@ -1,0 +1,57 @@
+package org.iotgateway.testing;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/** A device: one UDP socket that sends datagrams to the gateway and reads its replies. */
+public final class UdpClient implements AutoCloseable {
+
+    private static final HexFormat HEX = HexFormat.ofDelimiter(" ");
+    private final DatagramSocket socket;
+    private final InetSocketAddress gateway;
+
+    public UdpClient(int gatewayPort) throws IOException {
+        this.socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+        this.gateway = new InetSocketAddress("127.0.0.1", gatewayPort);
+    }
+
+    public int localPort() {
+        return socket.getLocalPort();
+    }
+
+    public void send(byte[] datagram) throws IOException {
+        socket.send(new DatagramPacket(datagram, datagram.length, gateway));
+    }
+
+    /** The next reply as spaced hex, or null when none arrives within the timeout. */
+    public String receive(int timeoutMillis) throws IOException {
+        byte[] buffer = new byte[65536];
+        DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+        socket.setSoTimeout(timeoutMillis);
+        try {
+            socket.receive(packet);
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        if (!packet.getSocketAddress().equals(gateway)) {
+            throw new AssertionError("reply came from " + packet.getSocketAddress() + ", not the listening port " + gateway);
+        }
+        return HEX.formatHex(Arrays.copyOf(buffer, packet.getLength()));
+    }
+
+    /** Sends and returns the reply (hex), waiting up to 5 s. */
+    public String exchange(byte[] datagram) throws IOException {
+        send(datagram);
+        return receive(5000);
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}
