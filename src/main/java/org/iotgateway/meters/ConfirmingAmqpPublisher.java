@@ -150,7 +150,11 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
                 channels[i] = lane;
             }
             opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
-            opened.addShutdownListener(cause -> onConnectionLost(url, cause.getMessage()));
+            opened.addShutdownListener(cause -> {
+                if (!cause.isInitiatedByApplication()) {
+                    onConnectionLost(url, cause.getMessage());
+                }
+            });
             connection = opened;
             open = channels;
             lastError = null;

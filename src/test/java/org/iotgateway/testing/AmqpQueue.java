@@ -16,6 +16,11 @@ public final class AmqpQueue implements AutoCloseable {
     private final String queue;
 
     public AmqpQueue(String amqpUrl, String exchange, String bindingKey, String queueName) throws Exception {
+        this(amqpUrl, exchange, bindingKey, queueName, true);
+    }
+
+    /** Declares (or reopens) a durable queue bound to the exchange; {@code purge} empties it first. */
+    public AmqpQueue(String amqpUrl, String exchange, String bindingKey, String queueName, boolean purge) throws Exception {
         AmqpUrl url = AmqpUrl.parse(amqpUrl);
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost(url.host());
@@ -27,7 +32,9 @@ public final class AmqpQueue implements AutoCloseable {
         channel = connection.createChannel();
         channel.exchangeDeclare(exchange, "topic", true);
         queue = channel.queueDeclare(queueName, true, false, false, null).getQueue();
-        channel.queuePurge(queue);
+        if (purge) {
+            channel.queuePurge(queue);
+        }
         channel.queueBind(queue, exchange, bindingKey);
     }
 
@@ -48,9 +55,15 @@ public final class AmqpQueue implements AutoCloseable {
         return channel.messageCount(queue);
     }
 
+    /** Deletes the queue and disconnects. */
     @Override
     public void close() throws Exception {
         channel.queueDelete(queue);
+        connection.close();
+    }
+
+    /** Disconnects and leaves the queue in place. */
+    public void disconnect() throws Exception {
         connection.close();
     }
 }
