@@ -34,6 +34,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final Map<Integer, String> predefinedTopics;
     private final boolean portInKey;
     private final int gatewayId;
+    private ReplyWriter replies;
 
     DatagramHandler(MqttSnConsumer consumer, SessionStore store, GatewayMetrics metrics, ThrottledLog log,
                     Map<Integer, String> predefinedTopics) {
@@ -46,6 +47,12 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         this.predefinedTopics = predefinedTopics;
         this.portInKey = endpoint.isUsePortNumberInClientStore();
         this.gatewayId = endpoint.getGatewayId();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        replies = new ReplyWriter(ctx.channel());
+        super.channelActive(ctx);
     }
 
     @Override
@@ -63,7 +70,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             drop(e.reason(), e.getMessage(), packet.sender());
             return;
         }
-        Peer peer = new Peer(ctx.channel(), packet.sender(), frame, portInKey);
+        Peer peer = new Peer(replies, packet.sender(), frame, portInKey);
         Message message = frame.message();
         if (message instanceof Message.Publish publish) {
             onPublish(peer, publish, receivedAt);

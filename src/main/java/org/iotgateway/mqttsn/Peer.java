@@ -4,7 +4,6 @@ import java.net.InetSocketAddress;
 import java.util.HexFormat;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.NetUtil;
 import org.iotgateway.mqttsn.protocol.Encoder;
@@ -16,14 +15,14 @@ import org.iotgateway.mqttsn.protocol.Frame;
  */
 final class Peer {
 
-    private final Channel channel;
+    private final ReplyWriter replies;
     private final InetSocketAddress sender;
     private final int forwarderCtrl;
     private final byte[] wirelessNodeId;
     private final String clientKey;
 
-    Peer(Channel channel, InetSocketAddress sender, Frame frame, boolean portInKey) {
-        this.channel = channel;
+    Peer(ReplyWriter replies, InetSocketAddress sender, Frame frame, boolean portInKey) {
+        this.replies = replies;
         this.sender = sender;
         this.forwarderCtrl = frame.forwarderCtrl();
         this.wirelessNodeId = frame.wirelessNodeId();
@@ -45,7 +44,7 @@ final class Peer {
 
     void reply(byte[] message) {
         byte[] datagram = wirelessNodeId == null ? message : Encoder.encapsulate(forwarderCtrl, wirelessNodeId, message);
-        channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), sender), channel.voidPromise());
+        replies.send(new DatagramPacket(Unpooled.wrappedBuffer(datagram), sender));
     }
 
     @Override

@@ -29,7 +29,7 @@ public final class RunningGateway implements AutoCloseable {
         Main main = GatewayMain.create();
         main.addOverrideProperty("mqttsn.port", Integer.toString(udpPort));
         main.addOverrideProperty("mqttsn.host", "127.0.0.1");
-        main.addOverrideProperty("camel.management.port", Integer.toString(freeTcpPort()));
+        main.addOverrideProperty("gateway.management-port", Integer.toString(freeTcpPort()));
         overrides.forEach(main::addOverrideProperty);
         main.start();
         return new RunningGateway(main, udpPort);
@@ -44,7 +44,7 @@ public final class RunningGateway implements AutoCloseable {
     }
 
     public int managementPort() {
-        return Integer.parseInt(property("camel.management.port"));
+        return Integer.parseInt(property("gateway.management-port"));
     }
 
     public String property(String key) {

@@ -1,0 +1,359 @@
+package org.iotgateway.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.AMQP;
+
+/**
+ * Simulates MQTT-SN meters against the gateway: each device CONNECTs, REGISTERs its topic, then sends the 162-byte
+ * Elvaco reading as QoS 1 PUBLISH, the next one as soon as the PUBACK arrives (closed loop), then at a fixed total
+ * rate (open loop). A consumer drains the bound queue and counts what RabbitMQ holds. Prints key=value lines.
+ *
+ * <pre>
+ * ingest   port devices seconds amqpUri gatewayPid [rate]   closed loop for seconds, or open loop at rate msgs/s
+ *          (amqpUri in the Java client's form: amqp://guest:guest@127.0.0.1:5672/%2F)
+ * register port devices                                        CONNECT + REGISTER devices (distinct ip:port each)
+ * </pre>
+ */
+public final class LoadGenerator {
+
+    static final String READING = "{\"TS\":\"2021-07-05T18:00:00Z\",\"ID\":224396,\"E\":184,\"U\":\"kWh\",\"V\":6580,"
+            + "\"VU\":\"l\",\"P\":0,\"PU\":\"W\",\"F\":0,\"FU\":\"l/h\",\"FT\":0,\"TU\":\"C\",\"RT\":0,\"RU\":\"C\",\"EF\":\"0x0421\"}";
+    static final long RETRY_NANOS = 2_000_000_000L;
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[1]);
+        int devices = Integer.parseInt(args[2]);
+        if (args[0].equals("register")) {
+            register(port, devices);
+        } else {
+            ingest(port, devices, Integer.parseInt(args[3]), args[4], Long.parseLong(args[5]),
+                    args.length > 6 ? Integer.parseInt(args[6]) : 0);
+        }
+    }
+
+    /** One simulated meter. */
+    static final class Device {
+        final DatagramChannel channel;
+        final String id;
+        int state; // 0 connecting, 1 registering, 2 ready, 3 awaiting PUBACK
+        int msgId;
+        long sentAt;
+        boolean dup;
+
+        Device(DatagramChannel channel, String id) {
+            this.channel = channel;
+            this.id = id;
+        }
+    }
+
+    static void ingest(int port, int deviceCount, int seconds, String amqpUrl, long gatewayPid, int rate) throws Exception {
+        InetSocketAddress gateway = new InetSocketAddress("127.0.0.1", port);
+        AtomicLong consumed = new AtomicLong();
+        Connection amqp = consumer(amqpUrl, consumed);
+        Selector selector = Selector.open();
+        List<Device> devices = new ArrayList<>();
+        for (int i = 0; i < deviceCount; i++) {
+            DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress("127.0.0.1", 0));
+            channel.configureBlocking(false);
+            channel.connect(gateway);
+            Device device = new Device(channel, String.format("BENCH%011d", i));
+            channel.register(selector, SelectionKey.OP_READ, device);
+            devices.add(device);
+        }
+        ByteBuffer in = ByteBuffer.allocateDirect(65536);
+        // set-up: CONNECT and REGISTER every device
+        long setupStart = System.nanoTime();
+        int ready = 0;
+        for (Device d : devices) {
+            send(d, connect(d.id));
+        }
+        while (ready < deviceCount) {
+            selector.select(100);
+            for (SelectionKey key : selector.selectedKeys()) {
+                Device d = (Device) key.attachment();
+                in.clear();
+                if (d.channel.receive(in) == null) {
+                    continue;
+                }
+                int type = in.get(1) & 0xff;
+                if (type == 0x05 && d.state == 0) {
+                    d.state = 1;
+                    send(d, register(d.id));
+                } else if (type == 0x0b && d.state == 1) {
+                    d.state = 2;
+                    ready++;
+                }
+            }
+            selector.selectedKeys().clear();
+            long now = System.nanoTime();
+            for (Device d : devices) {
+                if (d.state < 2 && now - d.sentAt > RETRY_NANOS) {
+                    send(d, d.state == 0 ? connect(d.id) : register(d.id));
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "setup_seconds=%.2f%n", (System.nanoTime() - setupStart) / 1e9);
+
+        long consumedBefore = consumed.get();
+        long[] latencies = new long[20_000_000];
+        int latencyCount = 0;
+        long acked = 0, congestion = 0, retries = 0, sent = 0;
+        long cpuBefore = cpuTicks(gatewayPid);
+        long start = System.nanoTime();
+        long end = start + seconds * 1_000_000_000L;
+        double intervalNanos = rate > 0 ? 1e9 / rate : 0;
+        double nextSendAt = start;
+        int cursor = 0;
+        long nextRetryScan = 0;
+        for (Device d : devices) {
+            if (rate == 0) {
+                publish(d);
+                sent++;
+            }
+        }
+        while (System.nanoTime() < end) {
+            if (rate > 0) {
+                long now = System.nanoTime();
+                // open loop: the next ready device sends whenever the schedule says so
+                int scanned = 0;
+                while (nextSendAt <= now && scanned < deviceCount) {
+                    Device d = devices.get(cursor);
+                    cursor = (cursor + 1) % deviceCount;
+                    scanned++;
+                    if (d.state == 2) {
+                        publish(d);
+                        sent++;
+                        nextSendAt += intervalNanos;
+                        scanned = 0;
+                    }
+                }
+                long waitMillis = (long) ((nextSendAt - System.nanoTime()) / 1e6);
+                if (waitMillis > 0) {
+                    selector.select(Math.min(waitMillis, 10));
+                } else {
+                    selector.selectNow();
+                }
+            } else {
+                selector.select(10);
+            }
+            for (SelectionKey key : selector.selectedKeys()) {
+                Device d = (Device) key.attachment();
+                in.clear();
+                while (d.channel.receive(in) != null) {
+                    int type = in.get(1) & 0xff;
+                    int msgId = ((in.get(4) & 0xff) << 8) | (in.get(5) & 0xff);
+                    if (type == 0x0d && d.state == 3 && msgId == d.msgId) {
+                        int rc = in.get(6);
+                        if (rc == 0) {
+                            acked++;
+                            if (latencyCount < latencies.length) {
+                                latencies[latencyCount++] = System.nanoTime() - d.sentAt;
+                            }
+                            d.state = 2;
+                            d.dup = false;
+                            if (rate == 0) {
+                                publish(d);
+                                sent++;
+                            }
+                        } else {
+                            congestion++;
+                            d.dup = true;
+                            send(d, publishBytes(d));
+                            retries++;
+                        }
+                    }
+                    in.clear();
+                }
+            }
+            selector.selectedKeys().clear();
+            long now = System.nanoTime();
+            if (now < nextRetryScan) {
+                continue;
+            }
+            nextRetryScan = now + 100_000_000L;
+            for (Device d : devices) {
+                if (d.state == 3 && now - d.sentAt > RETRY_NANOS) {
+                    d.dup = true;
+                    send(d, publishBytes(d));
+                    retries++;
+                }
+            }
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long cpuAfter = cpuTicks(gatewayPid);
+        // let the queue's consumer catch up with what was confirmed
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (consumed.get() - consumedBefore < acked && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        long inQueue = consumed.get() - consumedBefore;
+        amqp.close();
+        long[] sorted = Arrays.copyOf(latencies, latencyCount);
+        Arrays.sort(sorted);
+        double cpuSeconds = (cpuAfter - cpuBefore) / 100.0;
+        System.out.printf(Locale.ROOT, "devices=%d%nseconds=%.2f%nsent=%d%nacked=%d%ncongestion=%d%nretries=%d%n",
+                deviceCount, elapsed, sent, acked, congestion, retries);
+        System.out.printf(Locale.ROOT, "msgs_per_second=%.0f%n", acked / elapsed);
+        System.out.printf(Locale.ROOT, "p50_ms=%.2f%np99_ms=%.2f%nmax_ms=%.2f%n",
+                pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+        System.out.printf(Locale.ROOT, "consumed_from_queue=%d%nlost=%d%n", inQueue, Math.max(0, acked - inQueue));
+        System.out.printf(Locale.ROOT, "gateway_cpu_seconds=%.2f%ngateway_cpu_us_per_msg=%.1f%n",
+                cpuSeconds, acked == 0 ? 0 : cpuSeconds * 1e6 / acked);
+    }
+
+    static void register(int port, int deviceCount) throws Exception {
+        InetSocketAddress gateway = new InetSocketAddress("127.0.0.1", port);
+        int perAddress = 2000;
+        long start = System.nanoTime();
+        int done = 0;
+        ByteBuffer in = ByteBuffer.allocateDirect(2048);
+        for (int batch = 0; done < deviceCount; batch++) {
+            // a fresh loopback address per batch keeps every ip:port distinct
+            String ip = "127.1." + (batch / 250) + "." + (batch % 250 + 1);
+            Selector selector = Selector.open();
+            List<Device> devices = new ArrayList<>();
+            int size = Math.min(perAddress, deviceCount - done);
+            for (int i = 0; i < size; i++) {
+                DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(ip, 0));
+                channel.configureBlocking(false);
+                channel.connect(gateway);
+                Device d = new Device(channel, String.format("REG%013d", done + i));
+                channel.register(selector, SelectionKey.OP_READ, d);
+                devices.add(d);
+                send(d, connect(d.id));
+            }
+            int ready = 0;
+            while (ready < size) {
+                selector.select(100);
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Device d = (Device) key.attachment();
+                    in.clear();
+                    if (d.channel.receive(in) == null) {
+                        continue;
+                    }
+                    int type = in.get(1) & 0xff;
+                    if (type == 0x05 && d.state == 0) {
+                        d.state = 1;
+                        send(d, register(d.id));
+                    } else if (type == 0x0b && d.state == 1) {
+                        d.state = 2;
+                        ready++;
+                    }
+                }
+                selector.selectedKeys().clear();
+                long now = System.nanoTime();
+                for (Device d : devices) {
+                    if (d.state < 2 && now - d.sentAt > RETRY_NANOS) {
+                        send(d, d.state == 0 ? connect(d.id) : register(d.id));
+                    }
+                }
+            }
+            for (Device d : devices) {
+                d.channel.close();
+            }
+            selector.close();
+            done += size;
+        }
+        System.out.printf(Locale.ROOT, "registered_devices=%d%nregister_seconds=%.1f%n", done, (System.nanoTime() - start) / 1e9);
+    }
+
+    static Connection consumer(String amqpUrl, AtomicLong consumed) throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(amqpUrl);
+        Connection connection = factory.newConnection("bench consumer");
+        Channel channel = connection.createChannel();
+        channel.exchangeDeclare("mqtt-sn", "topic", true);
+        String queue = channel.queueDeclare("bench-readings", true, false, false, null).getQueue();
+        channel.queuePurge(queue);
+        channel.queueBind(queue, "mqtt-sn", "mr.#");
+        channel.basicQos(1000);
+        channel.basicConsume(queue, false, new DefaultConsumer(channel) {
+            @Override
+            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) throws IOException {
+                consumed.incrementAndGet();
+                if (envelope.getDeliveryTag() % 100 == 0) {
+                    getChannel().basicAck(envelope.getDeliveryTag(), true);
+                }
+            }
+        });
+        return connection;
+    }
+
+    static double pct(long[] sorted, double p) {
+        return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1, Math.floor(p * sorted.length))] / 1e6;
+    }
+
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    static void send(Device d, byte[] datagram) throws IOException {
+        d.sentAt = System.nanoTime();
+        d.channel.write(ByteBuffer.wrap(datagram));
+    }
+
+    static void publish(Device d) throws IOException {
+        d.msgId = d.msgId % 65535 + 1;
+        d.state = 3;
+        send(d, publishBytes(d));
+    }
+
+    static byte[] publishBytes(Device d) {
+        byte[] payload = READING.getBytes(StandardCharsets.US_ASCII);
+        byte[] datagram = new byte[7 + payload.length];
+        datagram[0] = (byte) datagram.length;
+        datagram[1] = 0x0c;
+        datagram[2] = (byte) (d.dup ? 0xa0 : 0x20);
+        datagram[3] = 0;
+        datagram[4] = 1;
+        datagram[5] = (byte) (d.msgId >> 8);
+        datagram[6] = (byte) d.msgId;
+        System.arraycopy(payload, 0, datagram, 7, payload.length);
+        return datagram;
+    }
+
+    static byte[] connect(String clientId) {
+        byte[] id = clientId.getBytes(StandardCharsets.US_ASCII);
+        byte[] datagram = new byte[6 + id.length];
+        datagram[0] = (byte) datagram.length;
+        datagram[1] = 0x04;
+        datagram[2] = 0x04;
+        datagram[3] = 0x01;
+        datagram[4] = (byte) 0xfd;
+        datagram[5] = 0x20;
+        System.arraycopy(id, 0, datagram, 6, id.length);
+        return datagram;
+    }
+
+    static byte[] register(String clientId) {
+        byte[] topic = ("mr/" + clientId + "/standard/json").getBytes(StandardCharsets.US_ASCII);
+        byte[] datagram = new byte[6 + topic.length];
+        datagram[0] = (byte) datagram.length;
+        datagram[1] = 0x0a;
+        datagram[5] = 0x01;
+        System.arraycopy(topic, 0, datagram, 6, topic.length);
+        return datagram;
+    }
+}

@@ -1,0 +1,48 @@
+package org.iotgateway.mqttsn;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DatagramPacket;
+
+/**
+ * Sends the replies of one socket. Most PUBACKs are produced on the RabbitMQ client's thread, often many at once (a
+ * confirm can cover a batch); handing each to the event loop separately costs a task and a wake-up apiece, so replies
+ * are queued and one task writes everything queued with a single flush.
+ */
+final class ReplyWriter {
+
+    private final Channel channel;
+    private final Queue<DatagramPacket> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final Runnable drain = this::drain;
+
+    ReplyWriter(Channel channel) {
+        this.channel = channel;
+    }
+
+    void send(DatagramPacket reply) {
+        if (channel.eventLoop().inEventLoop() && pending.isEmpty()) {
+            channel.writeAndFlush(reply, channel.voidPromise());
+            return;
+        }
+        pending.add(reply);
+        if (scheduled.compareAndSet(false, true)) {
+            channel.eventLoop().execute(drain);
+        }
+    }
+
+    private void drain() {
+        scheduled.set(false);
+        boolean wrote = false;
+        for (DatagramPacket reply = pending.poll(); reply != null; reply = pending.poll()) {
+            channel.write(reply, channel.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            channel.flush();
+        }
+    }
+}
