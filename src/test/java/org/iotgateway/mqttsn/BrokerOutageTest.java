@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.iotgateway.testing.Vectors.bytes;
+import static org.iotgateway.testing.Vectors.message;
 
 /**
  * RabbitMQ stops while a device publishes: every reading that was answered with PUBACK rc 0 must be in the queue
@@ -38,17 +38,14 @@ class BrokerOutageTest {
         try (RunningGateway gateway = RunningGateway.start(Map.of("mqttsn.use-port-number-in-client-store", "true"));
              UdpClient device = new UdpClient(gateway.udpPort())) {
             new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "outage.#", queueName).disconnect();
-            assertThat(device.exchange(bytes("0c 04 04 01 00 3c", "outage"))).isEqualTo("03 05 00");
-            assertThat(device.exchange(bytes("15 0a 00 00 00 01", "outage/readings"))).isEqualTo("07 0b 00 01 00 01 00");
+            assertThat(device.exchange(message("04 04 01 00 3c", "outage"))).isEqualTo("03 05 00");
+            assertThat(device.exchange(message("0a 00 00 00 01", "outage/readings"))).isEqualTo("07 0b 00 01 00 01 00");
 
             CompletableFuture<Void> outage = null;
             int sinceRestart = 0;
             for (int msgId = 1; msgId < 60_000 && sinceRestart < 200; msgId++) {
                 String payload = "reading-" + msgId;
-                byte[] head = bytes(String.format("%02x 0c 20 00 01 %02x %02x", 7 + payload.length(), msgId >> 8, msgId & 0xff), "");
-                byte[] datagram = new byte[head.length + payload.length()];
-                System.arraycopy(head, 0, datagram, 0, head.length);
-                System.arraycopy(payload.getBytes(StandardCharsets.US_ASCII), 0, datagram, head.length, payload.length());
+                byte[] datagram = message(String.format("0c 20 00 01 %02x %02x", msgId >> 8, msgId & 0xff), payload);
                 device.send(datagram);
                 String reply = device.receive(1000);
                 if (reply == null) {
@@ -83,7 +80,7 @@ class BrokerOutageTest {
     }
 
     private static AmqpQueue reopen(String queueName) throws Exception {
-        String url = System.getenv("MQTTSN_AMQP_CONNECTION_STRING");
+        String url = System.getenv("IT_AMQP_URL");
         return new AmqpQueue(url, "mqtt-sn", "outage.#", queueName, false);
     }
 

@@ -11,8 +11,8 @@ import org.iotgateway.GatewayMain;
 
 /**
  * The whole application, started as users start it, with test overrides. Services are the ones CI started when their
- * addresses are in the environment (MQTTSN_AMQP_CONNECTION_STRING, MQTTSN_VALKEY_CONNECTION_STRING), otherwise the
- * embedded stand-ins the application starts itself.
+ * addresses are in the environment (IT_AMQP_URL, IT_VALKEY_URL: see .ci/services), otherwise the embedded stand-ins
+ * the application starts itself.
  */
 public final class RunningGateway implements AutoCloseable {
 
@@ -30,9 +30,18 @@ public final class RunningGateway implements AutoCloseable {
         main.addOverrideProperty("mqttsn.port", Integer.toString(udpPort));
         main.addOverrideProperty("mqttsn.host", "127.0.0.1");
         main.addOverrideProperty("gateway.management-port", Integer.toString(freeTcpPort()));
+        remoteService("IT_AMQP_URL", "mqttsn.amqp-connection-string", main);
+        remoteService("IT_VALKEY_URL", "mqttsn.valkey-connection-string", main);
         overrides.forEach(main::addOverrideProperty);
         main.start();
         return new RunningGateway(main, udpPort);
+    }
+
+    private static void remoteService(String variable, String property, Main main) {
+        String address = System.getenv(variable);
+        if (address != null && !address.isBlank()) {
+            main.addOverrideProperty(property, address);
+        }
     }
 
     public int udpPort() {

@@ -13,6 +13,15 @@ public final class Vectors {
     private Vectors() {
     }
 
+    /** A message with its 1-octet length computed: type and fields as spaced hex, then UTF-8 text. */
+    public static byte[] message(String typeAndFields, String text) {
+        byte[] body = bytes(typeAndFields, text);
+        byte[] all = new byte[body.length + 1];
+        all[0] = (byte) all.length;
+        System.arraycopy(body, 0, all, 1, body.length);
+        return all;
+    }
+
     /** Spaced hex octets followed by UTF-8 text, as the reference writes a datagram. */
     public static byte[] bytes(String hex, String text) {
         byte[] head = HexFormat.ofDelimiter(" ").parseHex(hex);
