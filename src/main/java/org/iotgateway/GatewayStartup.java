@@ -33,12 +33,13 @@ final class GatewayStartup extends MainListenerSupport {
         List<String> groups = enabledGroups(routesDir, properties);
         if (groups.isEmpty()) {
             LOG.warn("No route group is enabled under {}", routesDir.toAbsolutePath());
+            main.configure().setRoutesCollectorEnabled(false);
         } else {
             LOG.info("Route groups enabled: {}", String.join(", ", groups));
+            main.configure().setRoutesIncludePattern(groups.stream()
+                    .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*.camel.yaml")
+                    .collect(Collectors.joining(",")));
         }
-        main.configure().setRoutesIncludePattern(groups.stream()
-                .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*.camel.yaml")
-                .collect(Collectors.joining(",")));
         devServices = startDevServices(properties, groups);
     }
 

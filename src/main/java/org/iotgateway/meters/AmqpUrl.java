@@ -3,6 +3,11 @@ package org.iotgateway.meters;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+
+import javax.net.ssl.SSLContext;
+
+import com.rabbitmq.client.ConnectionFactory;
 
 /**
  * An AMQP URL read by kombu's rules, as the Python gateway's {@code MQTTSN_AMQP_CONNECTION_STRING} is written:
@@ -40,6 +45,21 @@ public record AmqpUrl(boolean tls, String host, int port, String virtualHost, St
             vhost = decode(path.substring(1));
         }
         return new AmqpUrl(tls, host, port, vhost, username, password);
+    }
+
+    /** A connection factory for this address; TLS uses the JVM's trust store and verifies the host name. */
+    public ConnectionFactory connectionFactory() throws NoSuchAlgorithmException {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost(host);
+        factory.setPort(port);
+        factory.setVirtualHost(virtualHost);
+        factory.setUsername(username);
+        factory.setPassword(password);
+        if (tls) {
+            factory.useSslProtocol(SSLContext.getDefault());
+            factory.enableHostnameVerification();
+        }
+        return factory;
     }
 
     private static String decode(String text) {

@@ -12,8 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import javax.net.ssl.SSLContext;
-
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -124,18 +122,9 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
 
     private void connect(AmqpUrl url) {
         try {
-            ConnectionFactory factory = new ConnectionFactory();
-            factory.setHost(url.host());
-            factory.setPort(url.port());
-            factory.setVirtualHost(url.virtualHost());
-            factory.setUsername(url.username());
-            factory.setPassword(url.password());
+            ConnectionFactory factory = url.connectionFactory();
             factory.setAutomaticRecoveryEnabled(false);
             factory.setRequestedHeartbeat(30);
-            if (url.tls()) {
-                factory.useSslProtocol(SSLContext.getDefault());
-                factory.enableHostnameVerification();
-            }
             Connection opened = factory.newConnection("iot-gateway meter ingest");
             Lane[] channels = new Lane[lanes];
             for (int i = 0; i < lanes; i++) {

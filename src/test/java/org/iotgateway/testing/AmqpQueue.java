@@ -21,13 +21,7 @@ public final class AmqpQueue implements AutoCloseable {
 
     /** Declares (or reopens) a durable queue bound to the exchange; {@code purge} empties it first. */
     public AmqpQueue(String amqpUrl, String exchange, String bindingKey, String queueName, boolean purge) throws Exception {
-        AmqpUrl url = AmqpUrl.parse(amqpUrl);
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setHost(url.host());
-        factory.setPort(url.port());
-        factory.setVirtualHost(url.virtualHost());
-        factory.setUsername(url.username());
-        factory.setPassword(url.password());
+        ConnectionFactory factory = AmqpUrl.parse(amqpUrl).connectionFactory();
         connection = factory.newConnection("gateway test consumer");
         channel = connection.createChannel();
         channel.exchangeDeclare(exchange, "topic", true);

@@ -73,45 +73,11 @@ public final class LoadGenerator {
         Selector selector = Selector.open();
         List<Device> devices = new ArrayList<>();
         for (int i = 0; i < deviceCount; i++) {
-            DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress("127.0.0.1", 0));
-            channel.configureBlocking(false);
-            channel.connect(gateway);
-            Device device = new Device(channel, String.format("BENCH%011d", i));
-            channel.register(selector, SelectionKey.OP_READ, device);
-            devices.add(device);
+            devices.add(openDevice(selector, "127.0.0.1", gateway, String.format("BENCH%011d", i)));
         }
         ByteBuffer in = ByteBuffer.allocateDirect(65536);
-        // set-up: CONNECT and REGISTER every device
         long setupStart = System.nanoTime();
-        int ready = 0;
-        for (Device d : devices) {
-            send(d, connect(d.id));
-        }
-        while (ready < deviceCount) {
-            selector.select(100);
-            for (SelectionKey key : selector.selectedKeys()) {
-                Device d = (Device) key.attachment();
-                in.clear();
-                if (d.channel.receive(in) == null) {
-                    continue;
-                }
-                int type = in.get(1) & 0xff;
-                if (type == 0x05 && d.state == 0) {
-                    d.state = 1;
-                    send(d, register(d.id));
-                } else if (type == 0x0b && d.state == 1) {
-                    d.state = 2;
-                    ready++;
-                }
-            }
-            selector.selectedKeys().clear();
-            long now = System.nanoTime();
-            for (Device d : devices) {
-                if (d.state < 2 && now - d.sentAt > RETRY_NANOS) {
-                    send(d, d.state == 0 ? connect(d.id) : register(d.id));
-                }
-            }
-        }
+        connectAndRegister(selector, devices, in);
         System.out.printf(Locale.ROOT, "setup_seconds=%.2f%n", (System.nanoTime() - setupStart) / 1e9);
 
         long consumedBefore = consumed.get();
@@ -225,40 +191,9 @@ public final class LoadGenerator {
             List<Device> devices = new ArrayList<>();
             int size = Math.min(perAddress, deviceCount - done);
             for (int i = 0; i < size; i++) {
-                DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(ip, 0));
-                channel.configureBlocking(false);
-                channel.connect(gateway);
-                Device d = new Device(channel, String.format("REG%013d", done + i));
-                channel.register(selector, SelectionKey.OP_READ, d);
-                devices.add(d);
-                send(d, connect(d.id));
+                devices.add(openDevice(selector, ip, gateway, String.format("REG%013d", done + i)));
             }
-            int ready = 0;
-            while (ready < size) {
-                selector.select(100);
-                for (SelectionKey key : selector.selectedKeys()) {
-                    Device d = (Device) key.attachment();
-                    in.clear();
-                    if (d.channel.receive(in) == null) {
-                        continue;
-                    }
-                    int type = in.get(1) & 0xff;
-                    if (type == 0x05 && d.state == 0) {
-                        d.state = 1;
-                        send(d, register(d.id));
-                    } else if (type == 0x0b && d.state == 1) {
-                        d.state = 2;
-                        ready++;
-                    }
-                }
-                selector.selectedKeys().clear();
-                long now = System.nanoTime();
-                for (Device d : devices) {
-                    if (d.state < 2 && now - d.sentAt > RETRY_NANOS) {
-                        send(d, d.state == 0 ? connect(d.id) : register(d.id));
-                    }
-                }
-            }
+            connectAndRegister(selector, devices, in);
             for (Device d : devices) {
                 d.channel.close();
             }
@@ -266,6 +201,49 @@ public final class LoadGenerator {
             done += size;
         }
         System.out.printf(Locale.ROOT, "registered_devices=%d%nregister_seconds=%.1f%n", done, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** A device with its own UDP socket on the given loopback address, registered with the selector. */
+    static Device openDevice(Selector selector, String ip, InetSocketAddress gateway, String id) throws IOException {
+        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(ip, 0));
+        channel.configureBlocking(false);
+        channel.connect(gateway);
+        Device device = new Device(channel, id);
+        channel.register(selector, SelectionKey.OP_READ, device);
+        return device;
+    }
+
+    /** CONNECT and REGISTER every device, retrying what gets no answer, until all are ready to publish. */
+    static void connectAndRegister(Selector selector, List<Device> devices, ByteBuffer in) throws IOException {
+        for (Device d : devices) {
+            send(d, connect(d.id));
+        }
+        int ready = 0;
+        while (ready < devices.size()) {
+            selector.select(100);
+            for (SelectionKey key : selector.selectedKeys()) {
+                Device d = (Device) key.attachment();
+                in.clear();
+                if (d.channel.receive(in) == null) {
+                    continue;
+                }
+                int type = in.get(1) & 0xff;
+                if (type == 0x05 && d.state == 0) {
+                    d.state = 1;
+                    send(d, register(d.id));
+                } else if (type == 0x0b && d.state == 1) {
+                    d.state = 2;
+                    ready++;
+                }
+            }
+            selector.selectedKeys().clear();
+            long now = System.nanoTime();
+            for (Device d : devices) {
+                if (d.state < 2 && now - d.sentAt > RETRY_NANOS) {
+                    send(d, d.state == 0 ? connect(d.id) : register(d.id));
+                }
+            }
+        }
     }
 
     static Connection consumer(String amqpUrl, AtomicLong consumed) throws Exception {

@@ -22,6 +22,7 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.protocol.ProtocolVersion;
 import org.slf4j.Logger;
+import reactor.core.Disposable;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -69,6 +70,7 @@ public final class SessionStore implements AutoCloseable {
     private final Cache<String, String[]> topics;
     /** Bumped by every invalidation: a read that overlaps one does not fill the cache with what it read. */
     private final AtomicLong invalidations = new AtomicLong();
+    private final Disposable reconnects;
     private volatile boolean tracking;
 
     /** A cached answer to "who is at this address": {@link #UNKNOWN} caches the absence too. */
@@ -99,9 +101,9 @@ public final class SessionStore implements AutoCloseable {
         this.connection = client.connect(StringCodec.UTF8, uri);
         this.redis = connection.async();
         connection.addListener(this::onPush);
-        client.getResources().eventBus().get()
+        this.reconnects = client.getResources().eventBus().get()
                 .filter(ConnectionActivatedEvent.class::isInstance)
-                .subscribe(event -> onReconnected());
+                .subscribe(event -> onReconnected(), e -> LOG.debug("Store event stream ended: {}", e.toString()));
         enableTracking();
     }
 
@@ -267,6 +269,7 @@ public final class SessionStore implements AutoCloseable {
 
     @Override
     public void close() {
+        reconnects.dispose();
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
