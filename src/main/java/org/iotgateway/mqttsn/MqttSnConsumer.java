@@ -28,6 +28,7 @@ import org.apache.camel.support.DefaultConsumer;
 import org.iotgateway.mqttsn.protocol.Encoder;
 import org.iotgateway.mqttsn.protocol.Message;
 import org.iotgateway.mqttsn.protocol.ReturnCode;
+import org.iotgateway.mqttsn.protocol.TopicNames;
 import org.iotgateway.mqttsn.store.SessionStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +62,6 @@ public class MqttSnConsumer extends DefaultConsumer {
         return (MqttSnEndpoint) super.getEndpoint();
     }
 
-    /** Readings received and not yet answered. */
-    public int inFlight() {
-        return inFlight.get();
-    }
-
     @Override
     protected void doStart() throws Exception {
         super.doStart();
@@ -77,7 +73,7 @@ public class MqttSnConsumer extends DefaultConsumer {
                 java.time.Duration.ofSeconds(endpoint.getSessionTtlSeconds()),
                 java.time.Duration.ofSeconds(endpoint.getTtlRefreshIntervalSeconds()),
                 endpoint.getNearCacheSize(), java.time.Duration.ofSeconds(endpoint.getNearCacheTtlSeconds()),
-                java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), 0xFFFE);
+                java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), TopicNames.MAX_TOPIC_ID);
         routeExecutor = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "mqttsn-route", endpoint.getRouteThreads());
 
@@ -110,8 +106,10 @@ public class MqttSnConsumer extends DefaultConsumer {
             channel.config().setAutoRead(false);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(getEndpoint().getDrainTimeoutSeconds());
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+        synchronized (inFlight) {
+            for (long left = deadline - System.nanoTime(); inFlight.get() > 0 && left > 0; left = deadline - System.nanoTime()) {
+                TimeUnit.NANOSECONDS.timedWait(inFlight, left);
+            }
         }
         if (inFlight.get() > 0) {
             LOG.warn("Stopping with {} readings unanswered: their clients will retry", inFlight.get());
@@ -135,7 +133,7 @@ public class MqttSnConsumer extends DefaultConsumer {
     /** Routes an accepted PUBLISH; answers it with the outcome when the exchange completes. */
     void dispatch(Peer peer, Message.Publish publish, String clientId, String topicName, long receivedAt) {
         if (inFlight.incrementAndGet() > getEndpoint().getMaxInFlight()) {
-            inFlight.decrementAndGet();
+            finished();
             answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
             log.warn("congestion", "more than " + getEndpoint().getMaxInFlight() + " readings in flight", peer);
             return;
@@ -158,7 +156,7 @@ public class MqttSnConsumer extends DefaultConsumer {
             routeExecutor.execute(() -> getAsyncProcessor().process(exchange,
                     doneSync -> completed(exchange, peer, publish, clientId, receivedAt)));
         } catch (RejectedExecutionException e) {
-            inFlight.decrementAndGet();
+            finished();
             releaseExchange(exchange, false);
             answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
         }
@@ -176,8 +174,17 @@ public class MqttSnConsumer extends DefaultConsumer {
             returnCode = chosen != null ? chosen & 3 : ReturnCode.ACCEPTED;
         }
         releaseExchange(exchange, false);
-        inFlight.decrementAndGet();
         answer(peer, publish, clientId, returnCode, receivedAt);
+        finished();
+    }
+
+    /** One reading less in flight; the last one wakes a stop that is draining. */
+    private void finished() {
+        if (inFlight.decrementAndGet() == 0 && !isRunAllowed()) {
+            synchronized (inFlight) {
+                inFlight.notifyAll();
+            }
+        }
     }
 
     private void answer(Peer peer, Message.Publish publish, String clientId, int returnCode, long receivedAt) {

@@ -3,7 +3,7 @@ package org.iotgateway.mqttsn.protocol;
 /** Topic name helpers of the protocol. */
 public final class TopicNames {
 
-    /** The first id that cannot be used: 0x0000 and 0xFFFF are reserved. */
+    /** The largest usable topic id (0x0000 and 0xFFFF are reserved), and so the most topics a client can register. */
     public static final int MAX_TOPIC_ID = 0xFFFE;
 
     private TopicNames() {

@@ -71,7 +71,6 @@ public final class SessionStore implements AutoCloseable {
     /** Bumped by every invalidation: a read that overlaps one does not fill the cache with what it read. */
     private final AtomicLong invalidations = new AtomicLong();
     private final Disposable reconnects;
-    private volatile boolean tracking;
 
     /** A cached answer to "who is at this address": {@link #UNKNOWN} caches the absence too. */
     static final class ClientEntry {
@@ -105,11 +104,6 @@ public final class SessionStore implements AutoCloseable {
                 .filter(ConnectionActivatedEvent.class::isInstance)
                 .subscribe(event -> onReconnected(), e -> LOG.debug("Store event stream ended: {}", e.toString()));
         enableTracking();
-    }
-
-    /** Whether the server reports changes made by others, so that the near cache can be trusted for long. */
-    public boolean tracking() {
-        return tracking;
     }
 
     /** CONNECT: binds the address to the client id and, for a clean session, forgets its topics. */
@@ -218,21 +212,12 @@ public final class SessionStore implements AutoCloseable {
         return Boolean.FALSE;
     }
 
-    /** Round trip to the server, for readiness checks. */
-    public CompletionStage<String> ping() {
-        return redis.ping();
-    }
-
     private void enableTracking() {
         redis.clientTracking(TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX).noloop())
                 .whenComplete((ok, e) -> {
-                    boolean was = tracking;
-                    tracking = e == null;
                     if (e != null) {
                         LOG.warn("The store does not track keys for this client ({}): near-cache entries may be stale for up to their TTL",
                                 e.getMessage());
-                    } else if (!was) {
-                        LOG.debug("Key tracking enabled for the near cache");
                     }
                 });
     }
