@@ -33,11 +33,13 @@ class BrokerOutageTest {
         assumeTrue(rabbitmqctl != null, "IT_RABBITMQCTL is not set: no RabbitMQ this test may stop");
         String queueName = "outage-" + UUID.randomUUID();
         Set<String> acked = new HashSet<>();
+        String amqpUrl;
         int congestion = 0;
         int unanswered = 0;
         try (RunningGateway gateway = RunningGateway.start(Map.of("mqttsn.use-port-number-in-client-store", "true"));
              UdpClient device = new UdpClient(gateway.udpPort())) {
-            new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "outage.#", queueName).disconnect();
+            amqpUrl = gateway.amqpUrl();
+            new AmqpQueue(amqpUrl, "mqtt-sn", "outage.#", queueName).disconnect();
             assertThat(device.exchange(message("04 04 01 00 3c", "outage"))).isEqualTo("03 05 00");
             assertThat(device.exchange(message("0a 00 00 00 01", "outage/readings"))).isEqualTo("07 0b 00 01 00 01 00");
 
@@ -71,7 +73,7 @@ class BrokerOutageTest {
         assertThat(congestion + unanswered).as("readings not accepted during the outage").isPositive();
 
         Set<String> queued = new HashSet<>();
-        try (AmqpQueue queue = reopen(queueName)) {
+        try (AmqpQueue queue = reopen(amqpUrl, queueName)) {
             for (GetResponse message = queue.next(Duration.ofSeconds(2)); message != null; message = queue.next(Duration.ofSeconds(1))) {
                 queued.add(new String(message.getBody(), StandardCharsets.US_ASCII));
             }
@@ -79,9 +81,8 @@ class BrokerOutageTest {
         assertThat(queued).as("every reading answered rc 0 is in the queue").containsAll(acked);
     }
 
-    private static AmqpQueue reopen(String queueName) throws Exception {
-        String url = System.getenv("IT_AMQP_URL");
-        return new AmqpQueue(url, "mqtt-sn", "outage.#", queueName, false);
+    private static AmqpQueue reopen(String amqpUrl, String queueName) throws Exception {
+        return new AmqpQueue(amqpUrl, "mqtt-sn", "outage.#", queueName, false);
     }
 
     private static void run(String command) {

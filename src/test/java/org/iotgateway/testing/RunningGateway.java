@@ -10,9 +10,8 @@ import org.apache.camel.main.Main;
 import org.iotgateway.GatewayMain;
 
 /**
- * The whole application, started as users start it, with test overrides. Services are the ones CI started when their
- * addresses are in the environment (IT_AMQP_URL, IT_VALKEY_URL: see .ci/services), otherwise the embedded stand-ins
- * the application starts itself.
+ * The whole application, started as users start it, with test overrides, against the services {@link TestServices}
+ * selected.
  */
 public final class RunningGateway implements AutoCloseable {
 
@@ -30,18 +29,10 @@ public final class RunningGateway implements AutoCloseable {
         main.addOverrideProperty("mqttsn.port", Integer.toString(udpPort));
         main.addOverrideProperty("mqttsn.host", "127.0.0.1");
         main.addOverrideProperty("gateway.management-port", Integer.toString(freeTcpPort()));
-        remoteService("IT_AMQP_URL", "mqttsn.amqp-connection-string", main);
-        remoteService("IT_VALKEY_URL", "mqttsn.valkey-connection-string", main);
+        TestServices.addresses().forEach(main::addOverrideProperty);
         overrides.forEach(main::addOverrideProperty);
         main.start();
         return new RunningGateway(main, udpPort);
-    }
-
-    private static void remoteService(String variable, String property, Main main) {
-        String address = System.getenv(variable);
-        if (address != null && !address.isBlank()) {
-            main.addOverrideProperty(property, address);
-        }
     }
 
     public int udpPort() {
