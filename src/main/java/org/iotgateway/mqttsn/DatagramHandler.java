@@ -1,7 +1,6 @@
 package org.iotgateway.mqttsn;
 
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 import io.netty.channel.ChannelHandlerContext;
@@ -113,10 +112,11 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void onRegister(Peer peer, Message.Register register) {
-        withClient(peer, "REGISTER", clientId -> store.register(clientId, register.topicName()).whenComplete((id, e) -> {
+        Runnable congestion = () -> peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.CONGESTION));
+        withClient(peer, "REGISTER", congestion, clientId -> store.register(clientId, register.topicName()).whenComplete((id, e) -> {
             if (e != null) {
                 storeFailed("REGISTER", e, peer);
-                peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.CONGESTION));
+                congestion.run();
             } else if (id == 0) {
                 peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.NOT_SUPPORTED));
             } else {
@@ -143,7 +143,8 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         } else if (store.isClientCached(peer.clientKey())) {
             unknownClient(peer, "PUBLISH");
         } else {
-            withClient(peer, "PUBLISH", clientId -> publishFromClient(peer, publish, clientId, receivedAt));
+            withClient(peer, "PUBLISH", () -> reject(peer, publish, ReturnCode.CONGESTION),
+                    clientId -> publishFromClient(peer, publish, clientId, receivedAt));
         }
     }
 
@@ -199,13 +200,15 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         }
     }
 
-    /** Runs the action with the client id bound to the peer's address, or answers DISCONNECT when there is none. */
-    private void withClient(Peer peer, String what, Consumer<String> action) {
-        CompletionStage<String> lookup = store.clientId(peer.clientKey());
-        lookup.whenComplete((clientId, e) -> {
+    /**
+     * Runs the action with the client id bound to the peer's address, answers DISCONNECT when there is none, and runs
+     * {@code storeDown} (a congestion reply: the client retries later) when the store cannot say.
+     */
+    private void withClient(Peer peer, String what, Runnable storeDown, Consumer<String> action) {
+        store.clientId(peer.clientKey()).whenComplete((clientId, e) -> {
             if (e != null) {
                 storeFailed(what, e, peer);
-                // no answer: the client retries, and the store may be back by then
+                storeDown.run();
             } else if (clientId == null) {
                 unknownClient(peer, what);
             } else {
