@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +25,6 @@ final class GatewayStartup extends MainListenerSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayStartup.class);
     private static final String DEV_SERVICES = "org.iotgateway.devservices.EmbeddedServices";
-
-    private AutoCloseable devServices;
 
     @Override
     public void beforeConfigure(BaseMainSupport main) {
@@ -40,18 +40,19 @@ final class GatewayStartup extends MainListenerSupport {
                     .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*.camel.yaml")
                     .collect(Collectors.joining(",")));
         }
-        devServices = startDevServices(properties, groups);
-    }
-
-    @Override
-    public void afterStop(BaseMainSupport main) {
+        AutoCloseable devServices = startDevServices(properties, groups);
         if (devServices != null) {
+            // a service of the context stops with it, after the routes, however the context is stopped
             try {
-                devServices.close();
+                main.getCamelContext().addService(new ServiceSupport() {
+                    @Override
+                    protected void doStop() throws Exception {
+                        devServices.close();
+                    }
+                }, true, true);
             } catch (Exception e) {
-                LOG.warn("Stopping the embedded services: {}", e.getMessage());
+                throw RuntimeCamelException.wrapRuntimeCamelException(e);
             }
-            devServices = null;
         }
     }
 

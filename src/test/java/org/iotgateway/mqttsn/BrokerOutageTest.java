@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
-import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.Delivery;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.UdpClient;
@@ -74,7 +74,7 @@ class BrokerOutageTest {
 
         Set<String> queued = new HashSet<>();
         try (AmqpQueue queue = reopen(amqpUrl, queueName)) {
-            for (GetResponse message = queue.next(Duration.ofSeconds(2)); message != null; message = queue.next(Duration.ofSeconds(1))) {
+            for (Delivery message = queue.next(Duration.ofSeconds(2)); message != null; message = queue.next(Duration.ofSeconds(1))) {
                 queued.add(new String(message.getBody(), StandardCharsets.US_ASCII));
             }
         }

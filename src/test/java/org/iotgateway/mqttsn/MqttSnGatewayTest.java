@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
-import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.Delivery;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -102,15 +102,15 @@ class MqttSnGatewayTest {
         connectAndRegister();
         assertThat(device.exchange(bytes("a2 0c a0 00 01 c7 92", ELVACO_JSON))).isEqualTo("07 0d 00 01 c7 92 00");
 
-        GetResponse message = readings.next(Duration.ofSeconds(5));
+        Delivery message = readings.next(Duration.ofSeconds(5));
         assertThat(message).isNotNull();
         assertThat(message.getEnvelope().getRoutingKey()).isEqualTo("mr.94193A04010020B8.standard.json");
         assertThat(new String(message.getBody(), StandardCharsets.UTF_8)).isEqualTo(ELVACO_JSON);
-        assertThat(message.getProps().getContentType()).isEqualTo("application/data");
-        assertThat(message.getProps().getContentEncoding()).isEqualTo("binary");
-        assertThat(message.getProps().getDeliveryMode()).isEqualTo(2);
-        assertThat(message.getProps().getPriority()).isZero();
-        Map<String, Object> headers = message.getProps().getHeaders();
+        assertThat(message.getProperties().getContentType()).isEqualTo("application/data");
+        assertThat(message.getProperties().getContentEncoding()).isEqualTo("binary");
+        assertThat(message.getProperties().getDeliveryMode()).isEqualTo(2);
+        assertThat(message.getProperties().getPriority()).isZero();
+        Map<String, Object> headers = message.getProperties().getHeaders();
         assertThat(headers.get("client_id")).hasToString(CLIENT_ID);
         assertThat(headers.get("source")).hasToString("127.0.0.1:" + device.localPort());
         assertThat(headers.get("qos")).hasToString("1");
@@ -121,7 +121,7 @@ class MqttSnGatewayTest {
     void should_forward_qos0_without_puback() throws Exception {
         connectAndRegister();
         device.send(bytes("0c 0c 00 00 01 00 00", "hello"));
-        GetResponse message = readings.next(Duration.ofSeconds(5));
+        Delivery message = readings.next(Duration.ofSeconds(5));
         assertThat(message.getBody()).asString().isEqualTo("hello");
         assertThat(device.receive(300)).as("no PUBACK for QoS 0").isNull();
     }
@@ -142,8 +142,8 @@ class MqttSnGatewayTest {
     void should_accept_qos_minus_one_with_predefined_and_short_topics_without_a_session() throws Exception {
         device.send(bytes("09 0c 61 00 05 00 00", "m1"));
         device.send(bytes("09 0c 62 78 79 00 00", "m2"));
-        GetResponse first = readings.next(Duration.ofSeconds(5));
-        GetResponse second = readings.next(Duration.ofSeconds(5));
+        Delivery first = readings.next(Duration.ofSeconds(5));
+        Delivery second = readings.next(Duration.ofSeconds(5));
         assertThat(Map.of(first.getEnvelope().getRoutingKey(), new String(first.getBody()),
                 second.getEnvelope().getRoutingKey(), new String(second.getBody())))
                 .containsEntry("alarms.fire", "m1").containsEntry("xy", "m2");
@@ -189,7 +189,7 @@ class MqttSnGatewayTest {
                 .isEqualTo("07 fe 00 30 31 30 32 03 05 00");
         assertThat(redis.get(clientKey() + "/30313032")).isEqualTo("n1");
         device.send(bytes("07 fe 00 30 31 30 32 08 0c 61 00 01 00 00 78", ""));
-        GetResponse message = readings.next(Duration.ofSeconds(5));
+        Delivery message = readings.next(Duration.ofSeconds(5));
         assertThat(message.getEnvelope().getRoutingKey()).isEqualTo("forwarded.readings");
         assertThat(message.getBody()).containsExactly('x');
     }

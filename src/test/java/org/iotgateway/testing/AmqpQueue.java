@@ -1,19 +1,26 @@
 package org.iotgateway.testing;
 
 import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.GetResponse;
+import com.rabbitmq.client.Delivery;
 import org.iotgateway.meters.AmqpUrl;
 
-/** A queue bound to the gateway's topic exchange, as a RabbitMQ consumer of the readings would bind one. */
+/**
+ * A queue bound to the gateway's topic exchange, as a RabbitMQ consumer of the readings would bind one. Messages are
+ * pushed to the test as they arrive, so they are in hand even if the broker stops afterwards.
+ */
 public final class AmqpQueue implements AutoCloseable {
 
     private final Connection connection;
     private final Channel channel;
     private final String queue;
+    private final BlockingQueue<Delivery> received = new LinkedBlockingQueue<>();
 
     public AmqpQueue(String amqpUrl, String exchange, String bindingKey, String queueName) throws Exception {
         this(amqpUrl, exchange, bindingKey, queueName, true);
@@ -30,23 +37,12 @@ public final class AmqpQueue implements AutoCloseable {
             channel.queuePurge(queue);
         }
         channel.queueBind(queue, exchange, bindingKey);
+        channel.basicConsume(queue, true, (tag, delivery) -> received.add(delivery), tag -> { });
     }
 
     /** The next message, or null when none arrives within the timeout. */
-    public GetResponse next(Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        do {
-            GetResponse response = channel.basicGet(queue, true);
-            if (response != null) {
-                return response;
-            }
-            Thread.sleep(10);
-        } while (System.nanoTime() < deadline);
-        return null;
-    }
-
-    public long messageCount() throws Exception {
-        return channel.messageCount(queue);
+    public Delivery next(Duration timeout) throws InterruptedException {
+        return received.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Deletes the queue and disconnects. */
@@ -54,6 +50,15 @@ public final class AmqpQueue implements AutoCloseable {
     public void close() throws Exception {
         channel.queueDelete(queue);
         connection.close();
+    }
+
+    /** Deletes the queue if the broker is still there (an embedded one stops with the gateway). */
+    public void closeQuietly() {
+        try {
+            close();
+        } catch (Exception brokerGone) {
+            // nothing left to clean up
+        }
     }
 
     /** Disconnects and leaves the queue in place. */
