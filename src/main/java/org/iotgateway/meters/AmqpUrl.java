@@ -49,7 +49,11 @@ public record AmqpUrl(boolean tls, String host, int port, String virtualHost, St
 
     /** A connection factory for this address; TLS uses the JVM's trust store and verifies the host name. */
     public ConnectionFactory connectionFactory() throws NoSuchAlgorithmException {
-        ConnectionFactory factory = new ConnectionFactory();
+        return configure(new ConnectionFactory());
+    }
+
+    /** Points the factory at this address, with these credentials. */
+    public <F extends ConnectionFactory> F configure(F factory) throws NoSuchAlgorithmException {
         factory.setHost(host);
         factory.setPort(port);
         factory.setVirtualHost(virtualHost);

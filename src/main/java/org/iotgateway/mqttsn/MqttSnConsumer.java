@@ -77,12 +77,14 @@ public class MqttSnConsumer extends DefaultConsumer {
         routeExecutor = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "mqttsn-route", endpoint.getRouteThreads());
 
-        boolean reusePort = endpoint.getIoThreads() > 1 && Epoll.isAvailable();
+        // the native transport writes a batch of PUBACKs with one sendmmsg call; NIO (other systems) one call each
+        boolean epoll = Epoll.isAvailable();
+        boolean reusePort = endpoint.getIoThreads() > 1 && epoll;
         int sockets = reusePort ? endpoint.getIoThreads() : 1;
         DefaultThreadFactory threads = new DefaultThreadFactory("mqttsn-udp-" + endpoint.getPort(), true);
-        eventLoops = reusePort ? new EpollEventLoopGroup(sockets, threads) : new NioEventLoopGroup(1, threads);
+        eventLoops = epoll ? new EpollEventLoopGroup(sockets, threads) : new NioEventLoopGroup(1, threads);
         Bootstrap bootstrap = new Bootstrap().group(eventLoops)
-                .channel(reusePort ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, endpoint.getReceiveBufferSize())
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
         if (reusePort) {
