@@ -12,11 +12,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Timer;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.AsyncProcessor;
 import org.apache.camel.CamelContext;
@@ -40,11 +43,11 @@ import org.slf4j.LoggerFactory;
  * {@code binary}, persistent, priority 0.
  * <p>
  * One connection serves the whole process, with one channel ("lane") by default: RabbitMQ confirms a busy channel in
- * larger batches, which measured cheaper for the broker than spreading the same load over four. One thread, the
- * writer, publishes everything: it takes what the routes hand it, publishes all that is waiting and sends the batch
- * with one socket write (see {@link BatchingConnectionFactory}), so that under load neither the gateway nor RabbitMQ
- * pays a system call per message. When the connection drops it is opened again in the background, and publishing
- * fails fast meanwhile.
+ * larger batches, which measured cheaper for the broker than spreading the same load over four. Routes hand their
+ * messages over and one of them at a time publishes everything waiting, its own and the others', and sends the batch
+ * with one socket write (see {@link BatchingConnectionFactory}): under load neither the gateway nor RabbitMQ pays a
+ * system call per message, and a lone message leaves at once, with no hand-off to another thread. When the connection
+ * drops it is opened again in the background, and publishing fails fast meanwhile.
  */
 public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProcessor, CamelContextAware {
 
@@ -64,13 +67,13 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
 
     private final Queue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
     private ScheduledExecutorService scheduler;
-    private Thread writer;
-    private volatile boolean writerParked;
+    private final ReentrantLock publishing = new ReentrantLock();
     private volatile Link link;
+    private Timer confirmLatency;
     private volatile String blockedReason;
     private volatile String lastError = "not connected yet";
 
-    /** An open connection: the socket the writer flushes and the channels it publishes on. */
+    /** An open connection: its socket and the channels messages are published on. */
     private record Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes) {
     }
 
@@ -87,7 +90,7 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
     private record Pending(Exchange exchange, AsyncCallback callback, long publishedAt) {
     }
 
-    /** A message a route handed over, waiting for the writer. */
+    /** A message a route handed over, waiting to be published. */
     private record Outgoing(Exchange exchange, AsyncCallback callback, String routingKey, AMQP.BasicProperties properties,
                             byte[] body) {
     }
@@ -107,31 +110,25 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
             thread.setDaemon(true);
             return thread;
         });
-        writer = new Thread(this::writeLoop, "amqp-publisher-writer");
-        writer.setDaemon(true);
-        writer.start();
         scheduler.execute(() -> connect(url));
         scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
+        MeterRegistry meters = null;
         if (camelContext != null) {
             HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
             if (registry != null) {
                 registry.register(new BrokerHealthCheck());
             }
+            meters = camelContext.getRegistry().findSingleByType(MeterRegistry.class);
         }
+        confirmLatency = Timer.builder("amqp.publisher.confirm.latency").tag("exchange", exchangeName)
+                .description("From handing a message to RabbitMQ to its confirm")
+                .publishPercentileHistogram().register(meters != null ? meters : Metrics.globalRegistry);
     }
 
     @Override
     protected void doStop() {
         if (scheduler != null) {
             scheduler.shutdownNow();
-        }
-        if (writer != null) {
-            LockSupport.unpark(writer);
-            try {
-                writer.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
         Link current = link;
         link = null;
@@ -148,7 +145,7 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
 
     private void connect(AmqpUrl url) {
         try {
-            BatchingConnectionFactory factory = url.configure(new BatchingConnectionFactory(writer));
+            BatchingConnectionFactory factory = url.configure(new BatchingConnectionFactory());
             factory.setAutomaticRecoveryEnabled(false);
             factory.setRequestedHeartbeat(30);
             Connection opened = factory.newConnection("iot-gateway meter ingest");
@@ -210,46 +207,41 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
         }
         byte[] body = exchange.getMessage().getBody(byte[].class);
         outgoing.offer(new Outgoing(exchange, callback, routingKey, properties(exchange.getMessage().getHeaders()), body));
-        if (writerParked) {
-            LockSupport.unpark(writer);
-        }
+        publishWaiting();
         return false;
     }
 
     /**
-     * The writer: publishes everything waiting, then sends the batch with one flush, then sleeps until a route hands
-     * over more. Under load the queue is never empty for long and batches grow by themselves; a lone message is sent
-     * at once.
+     * Publishes everything waiting, as one batch, unless another route's thread is doing so already: that thread takes
+     * this message too. Whoever finds messages left after letting go publishes them, so none is stranded.
      */
-    private void writeLoop() {
-        Link unflushed = null;
-        int nextLane = 0;
-        while (isRunAllowed()) {
-            Outgoing next = outgoing.poll();
-            if (next != null) {
-                Link current = link;
-                if (current == null) {
-                    complete(next.exchange(), next.callback(), "RabbitMQ connection lost before publishing");
-                    continue;
-                }
-                nextLane = (nextLane + 1) % current.lanes().length;
-                publish(current.lanes()[nextLane], next);
-                unflushed = current;
-            } else if (unflushed != null) {
-                try {
-                    unflushed.socket().flushBatch();
-                } catch (IOException | RuntimeException e) {
-                    // the connection's shutdown listener fails what this batch carried
-                    LOG.debug("Flushing to RabbitMQ: {}", e.getMessage());
-                }
-                unflushed = null;
-            } else {
-                writerParked = true;
-                if (outgoing.isEmpty() && isRunAllowed()) {
-                    LockSupport.park(this);
-                }
-                writerParked = false;
+    private void publishWaiting() {
+        while (!outgoing.isEmpty() && publishing.tryLock()) {
+            try {
+                publishBatch();
+            } finally {
+                publishing.unlock();
             }
+        }
+    }
+
+    private void publishBatch() {
+        Link current = link;
+        if (current == null) {
+            failQueued("RabbitMQ connection lost before publishing");
+            return;
+        }
+        current.socket().startBatch();
+        int lane = 0;
+        for (Outgoing next = outgoing.poll(); next != null; next = outgoing.poll()) {
+            lane = (lane + 1) % current.lanes().length;
+            publish(current.lanes()[lane], next);
+        }
+        try {
+            current.socket().flushBatch();
+        } catch (IOException | RuntimeException e) {
+            // the connection's shutdown listener fails what this batch carried
+            LOG.debug("Flushing to RabbitMQ: {}", e.getMessage());
         }
     }
 
@@ -286,13 +278,21 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
     }
 
     private void settle(Lane lane, long seq, boolean multiple, String failure) {
+        long now = System.nanoTime();
         if (multiple) {
             ConcurrentNavigableMap<Long, Pending> settled = lane.pending.headMap(seq, true);
             for (Long each : settled.keySet()) {
-                complete(lane.pending.remove(each), failure);
+                confirmed(lane.pending.remove(each), failure, now);
             }
         } else {
-            complete(lane.pending.remove(seq), failure);
+            confirmed(lane.pending.remove(seq), failure, now);
+        }
+    }
+
+    private void confirmed(Pending pending, String failure, long now) {
+        if (pending != null) {
+            confirmLatency.record(now - pending.publishedAt(), TimeUnit.NANOSECONDS);
+            complete(pending.exchange(), pending.callback(), failure);
         }
     }
 

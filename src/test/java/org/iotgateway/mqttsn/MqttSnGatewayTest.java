@@ -6,8 +6,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.IntStream;
 
 import com.rabbitmq.client.Delivery;
 import io.lettuce.core.RedisClient;
@@ -115,6 +121,51 @@ class MqttSnGatewayTest {
         assertThat(headers.get("source")).hasToString("127.0.0.1:" + device.localPort());
         assertThat(headers.get("qos")).hasToString("1");
         assertThat((Long) headers.get("received_at")).isCloseTo(System.currentTimeMillis(), org.assertj.core.data.Offset.offset(10_000L));
+    }
+
+    @Test
+    void should_ack_and_deliver_every_reading_when_many_devices_publish_at_once() throws Exception {
+        // readings arriving together leave in shared batches of publishes: none may be stranded or doubled
+        int devices = 40;
+        int readingsEach = 25;
+        List<UdpClient> meters = new ArrayList<>();
+        try {
+            for (int d = 0; d < devices; d++) {
+                UdpClient meter = new UdpClient(gateway.udpPort());
+                meters.add(meter);
+                String clientId = String.format("BURST%011d", d);
+                assertThat(meter.exchange(bytes("16 04 04 01 fd 20", clientId))).isEqualTo("03 05 00");
+                String topic = "burst/" + clientId;
+                assertThat(meter.exchange(bytes(String.format("%02x 0a 00 00 00 01", 6 + topic.length()), topic)))
+                        .isEqualTo("07 0b 00 01 00 01 00");
+            }
+            for (int r = 1; r <= readingsEach; r++) {
+                for (UdpClient meter : meters) {
+                    String payload = "r" + r;
+                    meter.send(bytes(String.format("%02x 0c 20 00 01 00 %02x", 7 + payload.length(), r), payload));
+                }
+            }
+            for (UdpClient meter : meters) {
+                Set<String> acks = new HashSet<>();
+                for (int r = 1; r <= readingsEach; r++) {
+                    acks.add(meter.receive(10_000));
+                }
+                assertThat(acks).as("a PUBACK rc 0 for each reading of " + meter.localPort())
+                        .containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, readingsEach)
+                                .mapToObj(r -> String.format("07 0d 00 01 00 %02x 00", r)).toList());
+            }
+            Map<String, Integer> delivered = new HashMap<>();
+            for (int n = 0; n < devices * readingsEach; n++) {
+                Delivery message = readings.next(Duration.ofSeconds(10));
+                assertThat(message).as("reading " + (n + 1) + " of " + devices * readingsEach).isNotNull();
+                delivered.merge(message.getEnvelope().getRoutingKey() + " " + new String(message.getBody(), StandardCharsets.UTF_8),
+                        1, Integer::sum);
+            }
+            assertThat(delivered).hasSize(devices * readingsEach).allSatisfy((reading, times) -> assertThat(times).isOne());
+            assertThat(readings.next(Duration.ofMillis(300))).as("nothing more").isNull();
+        } finally {
+            meters.forEach(UdpClient::close);
+        }
     }
 
     @Test

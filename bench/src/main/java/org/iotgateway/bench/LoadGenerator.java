@@ -32,6 +32,7 @@ import com.rabbitmq.client.AMQP;
  * ingest   port devices seconds amqpUri gatewayPid [rate]   closed loop for seconds, or open loop at rate msgs/s
  *          (amqpUri in the Java client's form: amqp://guest:guest@127.0.0.1:5672/%2F)
  * register port devices                                        CONNECT + REGISTER devices (distinct ip:port each)
+ * bind     amqpUri exchange queue bindingKey                    declare a topic exchange and a queue bound to it
  * </pre>
  */
 public final class LoadGenerator {
@@ -41,6 +42,10 @@ public final class LoadGenerator {
     static final long RETRY_NANOS = 2_000_000_000L;
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("bind")) {
+            bind(args[1], args[2], args[3], args[4]);
+            return;
+        }
         int port = Integer.parseInt(args[1]);
         int devices = Integer.parseInt(args[2]);
         if (args[0].equals("register")) {
@@ -248,6 +253,19 @@ public final class LoadGenerator {
                     send(d, d.state == 0 ? connect(d.id) : register(d.id));
                 }
             }
+        }
+    }
+
+    /** Declares a durable topic exchange and a durable queue bound to it with the binding key, emptied. */
+    static void bind(String amqpUrl, String exchange, String queue, String bindingKey) throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(amqpUrl);
+        try (Connection connection = factory.newConnection("bench bind")) {
+            Channel channel = connection.createChannel();
+            channel.exchangeDeclare(exchange, "topic", true);
+            channel.queueDeclare(queue, true, false, false, null);
+            channel.queuePurge(queue);
+            channel.queueBind(queue, exchange, bindingKey);
         }
     }
 
