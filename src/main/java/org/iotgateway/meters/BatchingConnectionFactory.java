@@ -10,16 +10,21 @@ import com.rabbitmq.client.impl.SocketFrameHandler;
 import com.rabbitmq.client.impl.SocketFrameHandlerFactory;
 
 /**
- * A connection factory whose connections can send a batch of publishes with one socket write. The Java client flushes
- * its socket after every publish: a system call for the gateway and a small read for RabbitMQ each time. Between
- * {@link BatchingSocket#startBatch()} and {@link BatchingSocket#flushBatch()} the flushes of the thread that started
- * the batch are held back; every other thread (handshake, heartbeats, channel operations) flushes as usual.
+ * A connection factory whose connections let one thread, the batching thread, publish many messages with one socket
+ * write. The Java client flushes its socket after every publish: a system call for the gateway and a small read for
+ * RabbitMQ each time. On the batching thread those flushes are held back, and {@link BatchingSocket#flushBatch()} sends
+ * the batch; every other thread (handshake, heartbeats, channel operations) flushes as usual.
  */
 final class BatchingConnectionFactory extends ConnectionFactory {
 
+    private final Thread batchingThread;
     private volatile BatchingSocket lastOpened;
 
-    /** The socket of the connection this factory opened last. */
+    BatchingConnectionFactory(Thread batchingThread) {
+        this.batchingThread = batchingThread;
+    }
+
+    /** The frames of the connection this factory opened last. */
     BatchingSocket lastOpened() {
         return lastOpened;
     }
@@ -36,31 +41,23 @@ final class BatchingConnectionFactory extends ConnectionFactory {
         };
     }
 
-    /** The socket's frame writer, with the flushes of the batching thread held back. */
-    static final class BatchingSocket extends SocketFrameHandler {
-
-        private volatile Thread batching;
+    /** The socket's frame writer, with flushes held back on the batching thread. */
+    final class BatchingSocket extends SocketFrameHandler {
 
         BatchingSocket(Socket socket) throws IOException {
             super(socket);
         }
 
-        /** Holds back this thread's flushes until {@link #flushBatch()}. */
-        void startBatch() {
-            batching = Thread.currentThread();
-        }
-
-        /** Writes what the batch published. */
-        void flushBatch() throws IOException {
-            batching = null;
-            super.flush();
-        }
-
         @Override
         public void flush() throws IOException {
-            if (Thread.currentThread() != batching) {
+            if (Thread.currentThread() != batchingThread) {
                 super.flush();
             }
+        }
+
+        /** Writes what the batching thread has published since its last batch. */
+        void flushBatch() throws IOException {
+            super.flush();
         }
     }
 }

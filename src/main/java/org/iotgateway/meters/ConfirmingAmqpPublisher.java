@@ -12,7 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.LockSupport;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
@@ -43,11 +43,11 @@ import org.slf4j.LoggerFactory;
  * {@code binary}, persistent, priority 0.
  * <p>
  * One connection serves the whole process, with one channel ("lane") by default: RabbitMQ confirms a busy channel in
- * larger batches, which measured cheaper for the broker than spreading the same load over four. Routes hand their
- * messages over and one of them at a time publishes everything waiting, its own and the others', and sends the batch
- * with one socket write (see {@link BatchingConnectionFactory}): under load neither the gateway nor RabbitMQ pays a
- * system call per message, and a lone message leaves at once, with no hand-off to another thread. When the connection
- * drops it is opened again in the background, and publishing fails fast meanwhile.
+ * larger batches, which measured cheaper for the broker than spreading the same load over four. One thread, the
+ * writer, publishes everything: it takes what the routes hand it, publishes all that is waiting and sends the batch
+ * with one socket write (see {@link BatchingConnectionFactory}), so that under load neither the gateway nor RabbitMQ
+ * pays a system call per message. When the connection drops it is opened again in the background, and publishing
+ * fails fast meanwhile.
  */
 public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProcessor, CamelContextAware {
 
@@ -67,13 +67,14 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
 
     private final Queue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
     private ScheduledExecutorService scheduler;
-    private final ReentrantLock publishing = new ReentrantLock();
+    private Thread writer;
+    private volatile boolean writerParked;
     private volatile Link link;
     private Timer confirmLatency;
     private volatile String blockedReason;
     private volatile String lastError = "not connected yet";
 
-    /** An open connection: its socket and the channels messages are published on. */
+    /** An open connection: the socket the writer flushes and the channels it publishes on. */
     private record Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes) {
     }
 
@@ -90,7 +91,7 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
     private record Pending(Exchange exchange, AsyncCallback callback, long publishedAt) {
     }
 
-    /** A message a route handed over, waiting to be published. */
+    /** A message a route handed over, waiting for the writer. */
     private record Outgoing(Exchange exchange, AsyncCallback callback, String routingKey, AMQP.BasicProperties properties,
                             byte[] body) {
     }
@@ -110,6 +111,9 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
             thread.setDaemon(true);
             return thread;
         });
+        writer = new Thread(this::writeLoop, "amqp-publisher-writer");
+        writer.setDaemon(true);
+        writer.start();
         scheduler.execute(() -> connect(url));
         scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
         MeterRegistry meters = null;
@@ -130,6 +134,14 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
+        if (writer != null) {
+            LockSupport.unpark(writer);
+            try {
+                writer.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Link current = link;
         link = null;
         if (current != null) {
@@ -145,7 +157,7 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
 
     private void connect(AmqpUrl url) {
         try {
-            BatchingConnectionFactory factory = url.configure(new BatchingConnectionFactory());
+            BatchingConnectionFactory factory = url.configure(new BatchingConnectionFactory(writer));
             factory.setAutomaticRecoveryEnabled(false);
             factory.setRequestedHeartbeat(30);
             Connection opened = factory.newConnection("iot-gateway meter ingest");
@@ -207,41 +219,46 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
         }
         byte[] body = exchange.getMessage().getBody(byte[].class);
         outgoing.offer(new Outgoing(exchange, callback, routingKey, properties(exchange.getMessage().getHeaders()), body));
-        publishWaiting();
+        if (writerParked) {
+            LockSupport.unpark(writer);
+        }
         return false;
     }
 
     /**
-     * Publishes everything waiting, as one batch, unless another route's thread is doing so already: that thread takes
-     * this message too. Whoever finds messages left after letting go publishes them, so none is stranded.
+     * The writer: publishes everything waiting, then sends the batch with one flush, then sleeps until a route hands
+     * over more. Under load the queue is never empty for long and batches grow by themselves; a lone message is sent
+     * at once.
      */
-    private void publishWaiting() {
-        while (!outgoing.isEmpty() && publishing.tryLock()) {
-            try {
-                publishBatch();
-            } finally {
-                publishing.unlock();
+    private void writeLoop() {
+        Link unflushed = null;
+        int nextLane = 0;
+        while (isRunAllowed()) {
+            Outgoing next = outgoing.poll();
+            if (next != null) {
+                Link current = link;
+                if (current == null) {
+                    complete(next.exchange(), next.callback(), "RabbitMQ connection lost before publishing");
+                    continue;
+                }
+                nextLane = (nextLane + 1) % current.lanes().length;
+                publish(current.lanes()[nextLane], next);
+                unflushed = current;
+            } else if (unflushed != null) {
+                try {
+                    unflushed.socket().flushBatch();
+                } catch (IOException | RuntimeException e) {
+                    // the connection's shutdown listener fails what this batch carried
+                    LOG.debug("Flushing to RabbitMQ: {}", e.getMessage());
+                }
+                unflushed = null;
+            } else {
+                writerParked = true;
+                if (outgoing.isEmpty() && isRunAllowed()) {
+                    LockSupport.park(this);
+                }
+                writerParked = false;
             }
-        }
-    }
-
-    private void publishBatch() {
-        Link current = link;
-        if (current == null) {
-            failQueued("RabbitMQ connection lost before publishing");
-            return;
-        }
-        current.socket().startBatch();
-        int lane = 0;
-        for (Outgoing next = outgoing.poll(); next != null; next = outgoing.poll()) {
-            lane = (lane + 1) % current.lanes().length;
-            publish(current.lanes()[lane], next);
-        }
-        try {
-            current.socket().flushBatch();
-        } catch (IOException | RuntimeException e) {
-            // the connection's shutdown listener fails what this batch carried
-            LOG.debug("Flushing to RabbitMQ: {}", e.getMessage());
         }
     }
 
