@@ -219,7 +219,10 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
         }
         byte[] body = exchange.getMessage().getBody(byte[].class);
         outgoing.offer(new Outgoing(exchange, callback, routingKey, properties(exchange.getMessage().getHeaders()), body));
-        if (writerParked) {
+        if (link == null) {
+            // lost or stopped since the check above: the writer or the stop may have swept the queue already
+            failQueued("RabbitMQ connection lost before publishing");
+        } else if (writerParked) {
             LockSupport.unpark(writer);
         }
         return false;
