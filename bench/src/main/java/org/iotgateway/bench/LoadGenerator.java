@@ -33,6 +33,7 @@ import com.rabbitmq.client.AMQP;
  *          (amqpUri in the Java client's form: amqp://guest:guest@127.0.0.1:5672/%2F)
  * register port devices                                        CONNECT + REGISTER devices (distinct ip:port each)
  * bind     amqpUri exchange queue bindingKey                    declare a topic exchange and a queue bound to it
+ * drain    amqpUri seconds                                      consume the readings queue, as ingest does, and count
  * </pre>
  */
 public final class LoadGenerator {
@@ -44,6 +45,14 @@ public final class LoadGenerator {
     public static void main(String[] args) throws Exception {
         if (args[0].equals("bind")) {
             bind(args[1], args[2], args[3], args[4]);
+            return;
+        }
+        if (args[0].equals("drain")) {
+            AtomicLong consumed = new AtomicLong();
+            Connection connection = consumer(args[1], consumed);
+            Thread.sleep(Long.parseLong(args[2]) * 1000);
+            connection.close();
+            System.out.printf(Locale.ROOT, "consumed_from_queue=%d%n", consumed.get());
             return;
         }
         int port = Integer.parseInt(args[1]);
