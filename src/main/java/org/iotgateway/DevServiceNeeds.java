@@ -1,6 +1,9 @@
 package org.iotgateway;
 
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.apache.camel.spi.PropertiesComponent;
@@ -13,59 +16,72 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevServiceNeeds {
 
-    public static final String AMQP = "mqttsn.amqp-connection-string";
-    public static final String VALKEY = "mqttsn.valkey-connection-string";
-    private static final String AMQP_DEFAULT = "amqp://guest:guest@localhost:5672//";
-    private static final String VALKEY_DEFAULT = "valkey://localhost:6379/0";
+    /** A kind of service, the address settings of the route groups that use it, and its address outside development. */
+    public enum Service {
+        AMQP("amqp://guest:guest@localhost:5672//", Map.of("mqttsn", List.of("mqttsn.amqp-connection-string"))),
+        VALKEY("valkey://localhost:6379/0", Map.of("mqttsn", List.of("mqttsn.valkey-connection-string"))),
+        MQTT("tcp://localhost:1883", Map.of("live", List.of("live.mqtt-url")));
+
+        private final String defaultAddress;
+        private final Map<String, List<String>> propertiesByGroup;
+
+        Service(String defaultAddress, Map<String, List<String>> propertiesByGroup) {
+            this.defaultAddress = defaultAddress;
+            this.propertiesByGroup = propertiesByGroup;
+        }
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(DevServiceNeeds.class);
 
-    private final boolean amqp;
-    private final boolean valkey;
+    private final Map<Service, List<String>> unset;
 
-    private DevServiceNeeds(boolean amqp, boolean valkey) {
-        this.amqp = amqp;
-        this.valkey = valkey;
+    private DevServiceNeeds(Map<Service, List<String>> unset) {
+        this.unset = unset;
     }
 
     static DevServiceNeeds of(PropertiesComponent properties, List<String> groups) {
-        boolean meters = groups.contains("mqttsn");
-        return new DevServiceNeeds(meters && blank(properties.resolveProperty(AMQP)),
-                meters && blank(properties.resolveProperty(VALKEY)));
+        Map<Service, List<String>> unset = new EnumMap<>(Service.class);
+        for (Service service : Service.values()) {
+            List<String> names = new ArrayList<>();
+            service.propertiesByGroup.forEach((group, groupProperties) -> {
+                if (groups.contains(group)) {
+                    groupProperties.stream().filter(name -> blank(properties.resolveProperty(name))).forEach(names::add);
+                }
+            });
+            if (!names.isEmpty()) {
+                unset.put(service, List.copyOf(names));
+            }
+        }
+        return new DevServiceNeeds(unset);
     }
 
     private static boolean blank(Optional<String> value) {
         return value.map(String::isBlank).orElse(true);
     }
 
-    public boolean amqp() {
-        return amqp;
-    }
-
-    public boolean valkey() {
-        return valkey;
+    public boolean needs(Service service) {
+        return unset.containsKey(service);
     }
 
     boolean any() {
-        return amqp || valkey;
+        return !unset.isEmpty();
     }
 
-    /** Points an unconfigured address at the service the stand-in started (or at the default). */
-    public static void provide(String property, String address) {
-        System.setProperty(property, address);
+    /** Points the unconfigured settings of {@code service} at the stand-in started for them; returns their names. */
+    public List<String> provide(Service service, String address) {
+        List<String> names = unset.getOrDefault(service, List.of());
+        names.forEach(name -> System.setProperty(name, address));
+        return names;
     }
 
-    public static void withdraw(String property) {
-        System.clearProperty(property);
+    public void withdraw(Service service) {
+        unset.getOrDefault(service, List.of()).forEach(System::clearProperty);
     }
 
     void useDefaults() {
-        if (amqp) {
-            LOG.info("{} is not set: using {}", AMQP, AMQP_DEFAULT);
-            provide(AMQP, AMQP_DEFAULT);
-        }
-        if (valkey) {
-            LOG.info("{} is not set: using {}", VALKEY, VALKEY_DEFAULT);
-            provide(VALKEY, VALKEY_DEFAULT);
-        }
+        unset.forEach((service, names) -> names.forEach(name -> {
+            LOG.info("{} is not set: using {}", name, service.defaultAddress);
+            System.setProperty(name, service.defaultAddress);
+        }));
     }
 }

@@ -11,11 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RouteGroupsTest {
 
     @Test
-    void should_load_no_mqttsn_route_and_start_no_embedded_services_when_the_group_is_disabled() throws Exception {
-        try (RunningGateway gateway = RunningGateway.start(Map.of("mqttsn.enabled", "false"))) {
+    void should_load_no_route_and_start_no_embedded_services_when_the_groups_are_disabled() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start(Map.of("mqttsn.enabled", "false", "live.enabled", "false"))) {
             assertThat(gateway.context().getRoutes()).isEmpty();
-            assertThat(System.getProperty(DevServiceNeeds.AMQP)).isNull();
-            assertThat(System.getProperty(DevServiceNeeds.VALKEY)).isNull();
+            assertThat(System.getProperty("mqttsn.amqp-connection-string")).isNull();
+            assertThat(System.getProperty("mqttsn.valkey-connection-string")).isNull();
+            assertThat(System.getProperty("live.mqtt-url")).isNull();
         }
     }
 

@@ -5,51 +5,94 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
+import com.hivemq.embedded.EmbeddedHiveMQ;
 import org.apache.qpid.server.SystemLauncher;
 import org.iotgateway.DevServiceNeeds;
+import org.iotgateway.DevServiceNeeds.Service;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
 
 /**
  * The stand-ins {@code mvn camel:run} starts when no service address is configured: an in-JVM AMQP 0-9-1 broker
- * (Apache Qpid Broker-J, in memory) and a Redis server (a child process that stops with the JVM). Loaded by name, so
- * the packaged application, whose class path lacks both, never touches this class.
+ * (Apache Qpid Broker-J, in memory), a Redis server (a child process that stops with the JVM) and an in-JVM MQTT 5
+ * broker (HiveMQ Community Edition, in memory). Loaded by name, so the packaged application, whose class path lacks
+ * them, never touches this class.
  */
 public final class EmbeddedServices implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServices.class);
 
+    private final DevServiceNeeds needs;
     private SystemLauncher broker;
+    private EmbeddedHiveMQ mqtt;
     private RedisServer redis;
     private Thread redisReaper;
 
     public EmbeddedServices(DevServiceNeeds needs) throws Exception {
+        this.needs = needs;
         try {
-            if (needs.amqp()) {
+            if (needs.needs(Service.AMQP)) {
                 int port = freePort();
                 broker = startBroker(port);
-                DevServiceNeeds.provide(DevServiceNeeds.AMQP, "amqp://guest:guest@127.0.0.1:" + port + "//");
+                List<String> settings = needs.provide(Service.AMQP, "amqp://guest:guest@127.0.0.1:" + port + "//");
                 LOG.info("Started an embedded AMQP 0-9-1 broker (Qpid Broker-J, in memory) on 127.0.0.1:{}: "
-                        + "set {} to use a real RabbitMQ", port, DevServiceNeeds.AMQP);
+                        + "set {} to use a real RabbitMQ", port, settings);
             }
-            if (needs.valkey()) {
+            if (needs.needs(Service.VALKEY)) {
                 int port = freePort();
                 redis = RedisServer.newRedisServer().bind("127.0.0.1").port(port)
                         .setting("save \"\"").setting("appendonly no").onShutdownForceStop(true).build();
                 redis.start();
                 redisReaper = new Thread(this::stopRedis, "embedded-redis-reaper");
                 Runtime.getRuntime().addShutdownHook(redisReaper);
-                DevServiceNeeds.provide(DevServiceNeeds.VALKEY, "valkey://127.0.0.1:" + port + "/0");
-                LOG.info("Started an embedded Redis on 127.0.0.1:{}: set {} to use a real Redis/Valkey",
-                        port, DevServiceNeeds.VALKEY);
+                List<String> settings = needs.provide(Service.VALKEY, "valkey://127.0.0.1:" + port + "/0");
+                LOG.info("Started an embedded Redis on 127.0.0.1:{}: set {} to use a real Redis/Valkey", port, settings);
+            }
+            if (needs.needs(Service.MQTT)) {
+                int port = freePort();
+                mqtt = startMqttBroker(port);
+                List<String> settings = needs.provide(Service.MQTT, "tcp://127.0.0.1:" + port);
+                LOG.info("Started an embedded MQTT 5 broker (HiveMQ CE, in memory) on 127.0.0.1:{}: "
+                        + "set {} to use a real broker", port, settings);
             }
         } catch (Exception e) {
             close();
             throw e;
         }
+    }
+
+    private static EmbeddedHiveMQ startMqttBroker(int port) throws Exception {
+        Path work = Files.createTempDirectory("embedded-mqtt");
+        Path config = Files.createDirectories(work.resolve("conf"));
+        Files.writeString(config.resolve("config.xml"), """
+                <?xml version="1.0"?>
+                <hivemq>
+                    <listeners>
+                        <tcp-listener><port>%d</port><bind-address>127.0.0.1</bind-address></tcp-listener>
+                    </listeners>
+                    <persistence><mode>in-memory</mode></persistence>
+                    <anonymous-usage-statistics><enabled>false</enabled></anonymous-usage-statistics>
+                </hivemq>
+                """.formatted(port));
+        EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder()
+                .withConfigurationFolder(config)
+                .withDataFolder(Files.createDirectories(work.resolve("data")))
+                .withExtensionsFolder(Files.createDirectories(work.resolve("extensions")))
+                .withoutLoggingBootstrap()
+                .build();
+        try {
+            hivemq.start().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // its threads would keep the JVM alive
+            hivemq.close();
+            throw e;
+        }
+        return hivemq;
     }
 
     private static SystemLauncher startBroker(int port) throws Exception {
@@ -107,15 +150,25 @@ public final class EmbeddedServices implements AutoCloseable {
 
     @Override
     public void close() {
+        if (mqtt != null) {
+            try {
+                mqtt.stop().get(20, TimeUnit.SECONDS);
+                mqtt.close();
+            } catch (Exception e) {
+                LOG.warn("Stopping the embedded MQTT broker: {}", e.toString());
+            }
+            mqtt = null;
+            needs.withdraw(Service.MQTT);
+        }
         if (broker != null) {
             broker.shutdown();
             broker = null;
-            DevServiceNeeds.withdraw(DevServiceNeeds.AMQP);
+            needs.withdraw(Service.AMQP);
         }
         if (redis != null) {
             stopRedis();
             redis = null;
-            DevServiceNeeds.withdraw(DevServiceNeeds.VALKEY);
+            needs.withdraw(Service.VALKEY);
             try {
                 if (redisReaper != null) {
                     Runtime.getRuntime().removeShutdownHook(redisReaper);

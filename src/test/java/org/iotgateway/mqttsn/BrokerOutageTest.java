@@ -36,7 +36,7 @@ class BrokerOutageTest {
         String amqpUrl;
         int congestion = 0;
         int unanswered = 0;
-        try (RunningGateway gateway = RunningGateway.start(Map.of("mqttsn.use-port-number-in-client-store", "true"));
+        try (RunningGateway gateway = RunningGateway.startOnly("mqttsn", Map.of("mqttsn.use-port-number-in-client-store", "true"));
              UdpClient device = new UdpClient(gateway.udpPort())) {
             amqpUrl = gateway.amqpUrl();
             new AmqpQueue(amqpUrl, "mqtt-sn", "outage.#", queueName).disconnect();

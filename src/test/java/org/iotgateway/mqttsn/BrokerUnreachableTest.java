@@ -21,7 +21,7 @@ class BrokerUnreachableTest {
     @Test
     void should_stay_up_report_not_ready_and_answer_congestion_while_rabbitmq_is_unreachable() throws Exception {
         String nowhere = "amqp://guest:guest@127.0.0.1:" + RunningGateway.freeTcpPort() + "//";
-        try (RunningGateway gateway = RunningGateway.start(Map.of("mqttsn.amqp-connection-string", nowhere));
+        try (RunningGateway gateway = RunningGateway.startOnly("mqttsn", Map.of("mqttsn.amqp-connection-string", nowhere));
              UdpClient device = new UdpClient(gateway.udpPort())) {
             HttpClient http = HttpClient.newHttpClient();
             URI ready = URI.create("http://localhost:" + gateway.managementPort() + "/observe/health/ready");

@@ -25,7 +25,7 @@ class GatewayOptionsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gateway = RunningGateway.start(Map.of(
+        gateway = RunningGateway.startOnly("mqttsn", Map.of(
                 "mqttsn.use-port-number-in-client-store", "false",
                 "mqttsn.ack-qos0", "true",
                 "mqttsn.flood-limit", "20"));

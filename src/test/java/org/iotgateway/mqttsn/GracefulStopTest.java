@@ -19,7 +19,7 @@ class GracefulStopTest {
 
     @Test
     void should_finish_readings_in_flight_and_ack_them_before_stopping() throws Exception {
-        RunningGateway gateway = RunningGateway.start(Map.of("gateway.routes-dir", "src/test/resources/slow-routes"));
+        RunningGateway gateway = RunningGateway.startOnly("mqttsn", Map.of("gateway.routes-dir", "src/test/resources/slow-routes"));
         AmqpQueue readings = new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "stop.#", "stop-" + UUID.randomUUID());
         try (UdpClient device = new UdpClient(gateway.udpPort())) {
             assertThat(device.exchange(message("04 04 01 00 3c", "stopper"))).isEqualTo("03 05 00");

@@ -51,7 +51,7 @@ class MqttSnGatewayTest {
 
     @BeforeAll
     static void startGateway() throws Exception {
-        gateway = RunningGateway.start(Map.of(
+        gateway = RunningGateway.startOnly("mqttsn", Map.of(
                 "mqttsn.use-port-number-in-client-store", "true",
                 "mqttsn.predefined-topics", "5=alarms/fire,1=forwarded/readings"));
         redisClient = RedisClient.create(ValkeyUri.parse(gateway.valkeyUrl()));
@@ -251,9 +251,7 @@ class MqttSnGatewayTest {
             device.send(bytes(garbage, ""));
         }
         assertThat(device.exchange(bytes("02 16", ""))).as("the socket still answers").isEqualTo("02 17");
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://localhost:" + gateway.managementPort() + "/observe/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = gateway.metrics();
         assertThat(metrics).containsPattern("mqttsn_datagrams_dropped_total\\{[^}]*reason=\"truncated\"[^}]*} [1-9]")
                 .containsPattern("mqttsn_datagrams_dropped_total\\{[^}]*reason=\"unknown_type\"[^}]*} [1-9]")
                 .containsPattern("mqttsn_datagrams_dropped_total\\{[^}]*reason=\"unexpected_type\"[^}]*} [1-9]");

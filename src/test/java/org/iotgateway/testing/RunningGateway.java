@@ -3,7 +3,15 @@ package org.iotgateway.testing;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
@@ -23,11 +31,23 @@ public final class RunningGateway implements AutoCloseable {
         this.udpPort = udpPort;
     }
 
+    /** Starts the application with only {@code group}'s routes (and only the services that group needs). */
+    public static RunningGateway startOnly(String group, Map<String, String> overrides) throws Exception {
+        Map<String, String> settings = new HashMap<>(overrides);
+        try (Stream<Path> groups = Files.list(Path.of("routes"))) {
+            groups.map(dir -> dir.getFileName().toString()).filter(name -> !name.equals(group))
+                    .forEach(name -> settings.putIfAbsent(name + ".enabled", "false"));
+        }
+        return start(settings);
+    }
+
     public static RunningGateway start(Map<String, String> overrides) throws Exception {
         int udpPort = freeUdpPort();
         Main main = GatewayMain.create();
         main.addOverrideProperty("mqttsn.port", Integer.toString(udpPort));
         main.addOverrideProperty("mqttsn.host", "127.0.0.1");
+        main.addOverrideProperty("live.port", Integer.toString(freeTcpPort()));
+        main.addOverrideProperty("live.host", "127.0.0.1");
         main.addOverrideProperty("gateway.management-port", Integer.toString(freeTcpPort()));
         TestServices.addresses().forEach(main::addOverrideProperty);
         overrides.forEach(main::addOverrideProperty);
@@ -49,6 +69,13 @@ public final class RunningGateway implements AutoCloseable {
 
     public String property(String key) {
         return context().getPropertiesComponent().resolveProperty(key).orElseThrow();
+    }
+
+    /** The Prometheus scrape of /observe/metrics. */
+    public String metrics() throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + managementPort() + "/observe/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     public String amqpUrl() {

@@ -10,7 +10,8 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.rabbitmq.RabbitMQContainer;
 
 /**
- * Where the tests' RabbitMQ and Redis come from, in this order: the servers named by IT_AMQP_URL and IT_VALKEY_URL
+ * Where the tests' RabbitMQ, Redis and MQTT broker come from, in this order: the servers named by IT_AMQP_URL,
+ * IT_VALKEY_URL and IT_MQTT_URL
  * (.ci/services starts them), containers when Docker is available, else nothing: the application then starts its
  * embedded stand-ins. Containers are started once per test run and stopped with the JVM.
  */
@@ -34,23 +35,34 @@ final class TestServices {
         Map<String, String> selected = new HashMap<>();
         String amqp = System.getenv("IT_AMQP_URL");
         String valkey = System.getenv("IT_VALKEY_URL");
-        if (amqp != null && valkey != null) {
-            selected.put("mqttsn.amqp-connection-string", amqp);
-            selected.put("mqttsn.valkey-connection-string", valkey);
-            LOG.info("Tests use RabbitMQ {} and Redis {}", amqp, valkey);
-        } else if (DockerClientFactory.instance().isDockerAvailable()) {
+        String mqtt = System.getenv("IT_MQTT_URL");
+        boolean docker = (amqp == null || valkey == null || mqtt == null) && DockerClientFactory.instance().isDockerAvailable();
+        if (amqp == null && docker) {
             RabbitMQContainer rabbitmq = new RabbitMQContainer("rabbitmq:3.13");
-            GenericContainer<?> redis = new GenericContainer<>("valkey/valkey:8").withExposedPorts(6379);
             rabbitmq.start();
-            redis.start();
-            selected.put("mqttsn.amqp-connection-string",
-                    "amqp://guest:guest@" + rabbitmq.getHost() + ":" + rabbitmq.getAmqpPort() + "//");
-            selected.put("mqttsn.valkey-connection-string",
-                    "valkey://" + redis.getHost() + ":" + redis.getMappedPort(6379) + "/0");
-            LOG.info("Tests use RabbitMQ and Valkey in containers: {}", selected);
-        } else {
-            LOG.info("No IT_AMQP_URL/IT_VALKEY_URL and no Docker: tests use the application's embedded stand-ins");
+            amqp = "amqp://guest:guest@" + rabbitmq.getHost() + ":" + rabbitmq.getAmqpPort() + "//";
         }
+        if (valkey == null && docker) {
+            GenericContainer<?> redis = new GenericContainer<>("valkey/valkey:8").withExposedPorts(6379);
+            redis.start();
+            valkey = "valkey://" + redis.getHost() + ":" + redis.getMappedPort(6379) + "/0";
+        }
+        if (mqtt == null && docker) {
+            GenericContainer<?> mosquitto = new GenericContainer<>("eclipse-mosquitto:2.0")
+                    .withCommand("mosquitto", "-c", "/mosquitto-no-auth.conf").withExposedPorts(1883);
+            mosquitto.start();
+            mqtt = "tcp://" + mosquitto.getHost() + ":" + mosquitto.getMappedPort(1883);
+        }
+        put(selected, "mqttsn.amqp-connection-string", amqp);
+        put(selected, "mqttsn.valkey-connection-string", valkey);
+        put(selected, "live.mqtt-url", mqtt);
+        LOG.info("Tests use {} (settings not listed: the application's embedded stand-ins)", selected);
         return Map.copyOf(selected);
+    }
+
+    private static void put(Map<String, String> selected, String property, String address) {
+        if (address != null) {
+            selected.put(property, address);
+        }
     }
 }

@@ -1,0 +1,148 @@
+package org.iotgateway.live;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
+import io.netty.util.ReferenceCountUtil;
+import org.iotgateway.mqtt.TopicFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One WebSocket connection after the handshake: joins the feed, and answers the browser's requests. */
+final class ClientHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientHandler.class);
+
+    private final LiveFeed feed;
+    private FeedClient client;
+    private FeedShard shard;
+
+    ClientHandler(LiveFeed feed) {
+        this.feed = feed;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (!(event instanceof HandshakeComplete)) {
+            super.userEventTriggered(ctx, event);
+            return;
+        }
+        List<String> requested = ctx.channel().attr(HttpGate.REQUESTED_FILTERS).get();
+        List<TopicFilter> filters;
+        try {
+            filters = requested == null || requested.isEmpty() ? List.of(TopicFilter.parse("#")) : HttpGate.parseFilters(requested);
+        } catch (IllegalArgumentException e) {
+            String reason = "invalid filter: " + e.getMessage();
+            ctx.writeAndFlush(new TextWebSocketFrame(ClientRequest.reply(null, "error", reason)));
+            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, truncate(reason)));
+            return;
+        }
+        shard = feed.shardOf(ctx.channel().eventLoop());
+        client = new FeedClient(ctx.channel(), shard, filters, feed.getClientQueueSize());
+        shard.add(client);
+        feed.connected();
+        LOG.debug("Live feed: {} connected with filters {}", client.address, filters);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (client != null && ctx.channel().isWritable()) {
+            client.drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (client != null) {
+            shard.remove(client);
+            feed.disconnected();
+            client = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+        try {
+            if (client == null) {
+                return;
+            }
+            if (message instanceof TextWebSocketFrame text) {
+                handle(text.text());
+            } else if (message instanceof WebSocketFrame) {
+                reply(ClientRequest.reply(null, "error", "requests are JSON text frames"));
+            }
+        } finally {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    private void handle(String text) {
+        ClientRequest request;
+        try {
+            request = ClientRequest.parse(text);
+        } catch (ClientRequest.Invalid invalid) {
+            feed.rejectedRequest();
+            reply(ClientRequest.reply(invalid.id(), "error", invalid.getMessage()));
+            return;
+        }
+        if (request instanceof ClientRequest.Subscribe subscribe) {
+            List<TopicFilter> before = List.copyOf(client.filters());
+            List<String> added = new ArrayList<>();
+            for (TopicFilter filter : subscribe.filters()) {
+                if (!client.filters().contains(filter)) {
+                    client.filters().add(filter);
+                }
+                added.add(filter.toString());
+            }
+            reply(ClientRequest.reply(subscribe.id(), "subscribed", added));
+            shard.replayRetained(client, before);
+        } else if (request instanceof ClientRequest.Unsubscribe unsubscribe) {
+            List<String> removed = new ArrayList<>();
+            for (TopicFilter filter : unsubscribe.filters()) {
+                if (client.filters().remove(filter)) {
+                    removed.add(filter.toString());
+                }
+            }
+            reply(ClientRequest.reply(unsubscribe.id(), "unsubscribed", removed));
+        } else if (request instanceof ClientRequest.Publish publish) {
+            feed.publishFromClient(publish, this::replyFromAnyThread);
+        }
+    }
+
+    private void reply(String json) {
+        client.offer(WebSocketFrames.text(client.channel.alloc(), json.getBytes(StandardCharsets.UTF_8)));
+        client.flush();
+    }
+
+    private void replyFromAnyThread(String json) {
+        FeedClient target = client;
+        if (target != null) {
+            target.channel.eventLoop().execute(() -> {
+                if (client == target) {
+                    reply(json);
+                }
+            });
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("Live feed: closing {} after {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    private static String truncate(String reason) {
+        // a close frame's reason is at most 123 bytes
+        return reason.length() > 100 ? reason.substring(0, 100) : reason;
+    }
+}

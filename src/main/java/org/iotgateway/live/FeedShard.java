@@ -1,0 +1,179 @@
+package org.iotgateway.live;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import org.iotgateway.mqtt.TopicFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The clients of one event loop and that loop's copy of the retained messages. Every method runs on the loop, so a new
+ * client's retained replay and the live messages that follow it are in order, without locks and without duplicates.
+ */
+final class FeedShard {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FeedShard.class);
+
+    final EventLoop loop;
+    private final LiveFeed feed;
+    private final List<FeedClient> clients = new ArrayList<>();
+    private final Map<String, ByteBuf> retained = new HashMap<>();
+    private final List<FeedClient> dirty = new ArrayList<>();
+    private final AtomicInteger pending = new AtomicInteger();
+    private boolean flushScheduled;
+    private boolean retainedFullReported;
+    private long sent;
+    private long dropped;
+
+    FeedShard(EventLoop loop, LiveFeed feed) {
+        this.loop = loop;
+        this.feed = feed;
+        loop.scheduleAtFixedRate(this::disconnectSlowClients, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** From the MQTT thread: hands one message to this loop unless the loop is too far behind. */
+    void submit(String topic, ByteBuf frame, boolean retainedFlag, boolean clearsRetained) {
+        if (pending.incrementAndGet() > feed.getMaxPendingMessages()) {
+            pending.decrementAndGet();
+            feed.overloaded(clients.size());
+            return;
+        }
+        frame.retain();
+        loop.execute(() -> {
+            pending.decrementAndGet();
+            deliver(topic, frame, retainedFlag, clearsRetained);
+        });
+    }
+
+    private void deliver(String topic, ByteBuf frame, boolean retainedFlag, boolean clearsRetained) {
+        try {
+            if (clearsRetained) {
+                release(retained.remove(topic));
+            } else if (retainedFlag) {
+                keepRetained(topic, frame);
+            }
+            for (FeedClient client : clients) {
+                if (client.wants(topic)) {
+                    client.offer(frame.retainedDuplicate());
+                }
+            }
+        } finally {
+            frame.release();
+        }
+        scheduleFlush();
+    }
+
+    private void keepRetained(String topic, ByteBuf frame) {
+        if (retained.size() >= feed.getRetainedTopicsMax() && !retained.containsKey(topic)) {
+            if (!retainedFullReported) {
+                retainedFullReported = true;
+                LOG.warn("Live feed keeps the retained messages of {} topics (live.retained-topics-max); newer ones are"
+                        + " not replayed to new clients", retained.size());
+            }
+            return;
+        }
+        release(retained.put(topic, frame.retainedDuplicate()));
+    }
+
+    private static void release(ByteBuf frame) {
+        if (frame != null) {
+            frame.release();
+        }
+    }
+
+    /** A new client: first the retained messages it asked for, then live ones. */
+    void add(FeedClient client) {
+        replayRetained(client, List.of());
+        clients.add(client);
+        scheduleFlush();
+    }
+
+    /** Sends the retained messages that match the client's filters and none of {@code alreadyMatched}. */
+    void replayRetained(FeedClient client, List<TopicFilter> alreadyMatched) {
+        for (Map.Entry<String, ByteBuf> entry : retained.entrySet()) {
+            String topic = entry.getKey();
+            if (client.wants(topic) && alreadyMatched.stream().noneMatch(filter -> filter.matches(topic))) {
+                client.offer(entry.getValue().retainedDuplicate());
+            }
+        }
+        scheduleFlush();
+    }
+
+    void remove(FeedClient client) {
+        clients.remove(client);
+        dirty.remove(client);
+        client.discardBacklog();
+    }
+
+    int clientCount() {
+        return clients.size();
+    }
+
+    void markDirty(FeedClient client) {
+        dirty.add(client);
+    }
+
+    void sent() {
+        sent++;
+    }
+
+    void dropped() {
+        dropped++;
+    }
+
+    /** One flush per client for everything written since the last one, once the loop has run what is queued. */
+    private void scheduleFlush() {
+        if (!flushScheduled && !dirty.isEmpty()) {
+            flushScheduled = true;
+            loop.execute(this::flushDirty);
+        }
+    }
+
+    private void flushDirty() {
+        flushScheduled = false;
+        for (FeedClient client : dirty) {
+            client.flush();
+        }
+        dirty.clear();
+        feed.count(sent, dropped);
+        sent = 0;
+        dropped = 0;
+    }
+
+    private void disconnectSlowClients() {
+        long now = System.nanoTime();
+        long limit = TimeUnit.SECONDS.toNanos(feed.getSlowClientTimeoutSeconds());
+        feed.count(sent, dropped);
+        sent = 0;
+        dropped = 0;
+        for (Iterator<FeedClient> it = clients.iterator(); it.hasNext(); ) {
+            FeedClient client = it.next();
+            if (client.overloadedNanos(now) > limit) {
+                it.remove();
+                String reason = "too slow: " + client.droppedSinceCaughtUp() + " messages dropped in "
+                        + TimeUnit.NANOSECONDS.toSeconds(client.overloadedNanos(now)) + " s";
+                LOG.warn("Live feed: disconnecting {}: {}", client.address, reason);
+                feed.disconnectedTooSlow();
+                client.discardBacklog();
+                client.channel.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, reason));
+                // its socket is full, so the close frame may never leave: do not wait for it
+                client.channel.eventLoop().schedule(() -> client.channel.close(), 2, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    void releaseRetained() {
+        retained.values().forEach(ByteBuf::release);
+        retained.clear();
+    }
+}

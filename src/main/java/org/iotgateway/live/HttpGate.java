@@ -1,0 +1,142 @@
+package org.iotgateway.live;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
+import org.iotgateway.mqtt.TopicFilter;
+
+/**
+ * HTTP in front of the feed: serves the dashboard, and lets a WebSocket handshake on the feed path through only with
+ * the bearer token (when one is set). The filters of the query string ride along on the channel.
+ */
+final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    static final AttributeKey<List<String>> REQUESTED_FILTERS = AttributeKey.valueOf("live.requested-filters");
+
+    private static final Map<String, String[]> DASHBOARD = Map.of(
+            "/", new String[] {"live/index.html", "text/html; charset=utf-8"},
+            "/index.html", new String[] {"live/index.html", "text/html; charset=utf-8"},
+            "/app.js", new String[] {"live/app.js", "text/javascript; charset=utf-8"},
+            "/style.css", new String[] {"live/style.css", "text/css; charset=utf-8"});
+
+    private final String feedPath;
+    private final byte[] bearerToken;
+    private final boolean dashboard;
+
+    HttpGate(String feedPath, String bearerToken, boolean dashboard) {
+        this.feedPath = feedPath;
+        this.bearerToken = bearerToken == null || bearerToken.isBlank() ? null : bearerToken.getBytes(StandardCharsets.UTF_8);
+        this.dashboard = dashboard;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
+        if (!request.decoderResult().isSuccess()) {
+            respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+            return;
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String path = query.path();
+        if (path.equals(feedPath)) {
+            if (!authorized(request, query)) {
+                FullHttpResponse response = text(HttpResponseStatus.UNAUTHORIZED,
+                        "a bearer token is required: Authorization: Bearer <token>, or ?access_token=<token>");
+                response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"live feed\"");
+                send(ctx, request, response);
+                return;
+            }
+            ctx.channel().attr(REQUESTED_FILTERS).set(query.parameters().getOrDefault("filter", List.of()));
+            ctx.fireChannelRead(request.retain());
+            return;
+        }
+        String[] file = dashboard ? DASHBOARD.get(path) : null;
+        if (file == null) {
+            respond(ctx, request, HttpResponseStatus.NOT_FOUND, "not found: " + path);
+        } else if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
+            respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD");
+        } else {
+            byte[] body;
+            try (InputStream in = HttpGate.class.getClassLoader().getResourceAsStream(file[0])) {
+                body = in.readAllBytes();
+            }
+            if (file[0].endsWith(".html")) {
+                // the page learns where the feed is from its own meta tag
+                body = new String(body, StandardCharsets.UTF_8)
+                        .replace("<meta name=\"feed-path\" content=\"/ws\">", "<meta name=\"feed-path\" content=\"" + feedPath + "\">")
+                        .getBytes(StandardCharsets.UTF_8);
+            }
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(body));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, file[1]);
+            response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+            send(ctx, request, response);
+        }
+    }
+
+    private boolean authorized(FullHttpRequest request, QueryStringDecoder query) {
+        if (bearerToken == null) {
+            return true;
+        }
+        String presented = null;
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            presented = header.substring(7).strip();
+        } else if (query.parameters().containsKey("access_token")) {
+            // browsers cannot set headers on a WebSocket handshake (RFC 6750 §2.3 allows the query parameter)
+            presented = query.parameters().get("access_token").get(0);
+        }
+        return presented != null && MessageDigest.isEqual(bearerToken, presented.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static List<TopicFilter> parseFilters(List<String> texts) {
+        List<TopicFilter> filters = new ArrayList<>();
+        for (String text : texts) {
+            filters.add(TopicFilter.parse(text));
+        }
+        return filters;
+    }
+
+    private static void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status, String body) {
+        send(ctx, request, text(status, body));
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body + "\n", StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        return response;
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        if (request.method().equals(HttpMethod.HEAD)) {
+            response.content().clear();
+        }
+        var future = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            future.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

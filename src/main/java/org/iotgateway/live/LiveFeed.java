@@ -1,0 +1,406 @@
+package org.iotgateway.live;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import org.apache.camel.AsyncProducer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.service.ServiceHelper;
+import org.apache.camel.support.service.ServiceSupport;
+import org.iotgateway.mqtt.MqttConstants;
+import org.iotgateway.mqtt.Subscription;
+import org.iotgateway.mqtt.TopicFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live feed: a WebSocket server (and the dashboard page) that sends every MQTT message reaching this processor to
+ * each connected browser whose filters match it, as the JSON of {@link FeedFrame}. The frame is encoded once per
+ * message and shared by all clients; each client has a bounded backlog, so a slow one loses its own oldest frames and
+ * is disconnected if it does not catch up, while the others receive everything.
+ */
+public class LiveFeed extends ServiceSupport implements Processor, CamelContextAware {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveFeed.class);
+
+    private CamelContext camelContext;
+    private String host = "0.0.0.0";
+    private int port = 8080;
+    private String path = "/ws";
+    private int ioThreads = 2;
+    private int clientQueueSize = 1000;
+    private int slowClientTimeoutSeconds = 10;
+    private int maxPendingMessages = 10000;
+    private int retainedTopicsMax = 10000;
+    private int maxRequestBytes = 65536;
+    private String bearerToken;
+    private boolean dashboardEnabled = true;
+    private String clientPublishTopics;
+    private String clientPublishUri = "direct:live-client-publish";
+
+    private final Map<EventExecutor, FeedShard> shards = new IdentityHashMap<>();
+    private List<FeedShard> shardList = List.of();
+    private List<TopicFilter> publishAllowList = List.of();
+    private EventLoopGroup acceptor;
+    private EventLoopGroup workers;
+    private Channel server;
+    private AsyncProducer publisher;
+    private ByteBufAllocator allocator;
+    private Counter framesSent;
+    private Counter framesDroppedSlow;
+    private Counter framesDroppedOverloaded;
+    private Counter messagesIn;
+    private Counter slowDisconnects;
+    private Counter connections;
+    private Counter rejectedRequests;
+    private Counter clientPublishes;
+    private final java.util.concurrent.atomic.AtomicInteger connected = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    protected void doStart() throws Exception {
+        publishAllowList = clientPublishTopics == null || clientPublishTopics.isBlank() ? List.of()
+                : Subscription.parseList(clientPublishTopics, 0).stream().map(Subscription::filter).toList();
+        registerMetrics();
+        boolean epoll = Epoll.isAvailable();
+        acceptor = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("live-accept", true))
+                : new NioEventLoopGroup(1, new DefaultThreadFactory("live-accept", true));
+        workers = epoll ? new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("live-io", true))
+                : new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("live-io", true));
+        List<FeedShard> created = new ArrayList<>();
+        for (EventExecutor loop : workers) {
+            FeedShard shard = new FeedShard((EventLoop) loop, this);
+            shards.put(loop, shard);
+            created.add(shard);
+        }
+        shardList = List.copyOf(created);
+        WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(path).checkStartsWith(true).maxFramePayloadLength(maxRequestBytes)
+                .handleCloseFrames(true).dropPongFrames(true).build();
+        ServerBootstrap bootstrap = new ServerBootstrap().group(acceptor, workers)
+                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline()
+                                .addLast(new HttpServerCodec())
+                                .addLast(new HttpObjectAggregator(maxRequestBytes))
+                                .addLast(new HttpGate(path, bearerToken, dashboardEnabled))
+                                .addLast(new WebSocketServerProtocolHandler(websocket))
+                                .addLast(new ClientHandler(LiveFeed.this));
+                    }
+                });
+        try {
+            server = bootstrap.bind(new InetSocketAddress(host, port)).sync().channel();
+        } catch (Exception e) {
+            stopEventLoops();
+            throw new IllegalStateException("Live feed cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        allocator = server.alloc();
+        if (!publishAllowList.isEmpty() && camelContext != null) {
+            publisher = camelContext.getEndpoint(clientPublishUri).createAsyncProducer();
+            ServiceHelper.startService(publisher);
+        }
+        LOG.info("Live feed on http://{}:{}/ (dashboard{}) and ws://{}:{}{}; bearer token {}; publishing from browsers {}",
+                host, port, dashboardEnabled ? "" : " off", host, port, path,
+                bearerToken == null || bearerToken.isBlank() ? "not required" : "required",
+                publishAllowList.isEmpty() ? "off" : "allowed to " + publishAllowList);
+    }
+
+    private void registerMetrics() {
+        MeterRegistry found = camelContext != null ? camelContext.getRegistry().findSingleByType(MeterRegistry.class) : null;
+        MeterRegistry registry = found != null ? found : Metrics.globalRegistry;
+        String portTag = String.valueOf(port);
+        Gauge.builder("live.clients", connected, Number::intValue).tag("port", portTag)
+                .description("WebSocket clients connected to the live feed").register(registry);
+        connections = Counter.builder("live.connections").tag("port", portTag)
+                .description("WebSocket connections accepted").register(registry);
+        messagesIn = Counter.builder("live.messages.received").tag("port", portTag)
+                .description("MQTT messages that reached the live feed").register(registry);
+        framesSent = Counter.builder("live.frames.sent").tag("port", portTag)
+                .description("Message frames written to clients").register(registry);
+        framesDroppedSlow = Counter.builder("live.frames.dropped").tag("port", portTag).tag("reason", "client_backlog_full")
+                .description("Frames dropped because a client's backlog was full").register(registry);
+        framesDroppedOverloaded = Counter.builder("live.frames.dropped").tag("port", portTag).tag("reason", "gateway_overloaded")
+                .description("Frames not sent because the feed's threads were too far behind").register(registry);
+        slowDisconnects = Counter.builder("live.clients.disconnected").tag("port", portTag).tag("reason", "too_slow")
+                .description("Clients disconnected for staying overloaded").register(registry);
+        rejectedRequests = Counter.builder("live.requests.rejected").tag("port", portTag)
+                .description("Browser requests answered with an error").register(registry);
+        clientPublishes = Counter.builder("live.client.publishes").tag("port", portTag)
+                .description("Messages browsers published to MQTT").register(registry);
+    }
+
+    @Override
+    protected void doStop() {
+        if (publisher != null) {
+            ServiceHelper.stopService(publisher);
+            publisher = null;
+        }
+        if (server != null) {
+            server.close().syncUninterruptibly();
+            server = null;
+        }
+        for (FeedShard shard : shardList) {
+            shard.loop.execute(shard::releaseRetained);
+        }
+        stopEventLoops();
+        shards.clear();
+        shardList = List.of();
+    }
+
+    private void stopEventLoops() {
+        if (acceptor != null) {
+            acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** Sends the exchange's MQTT message (body bytes, {@code CamelMqtt*} headers) to every client that wants it. */
+    @Override
+    public void process(Exchange exchange) {
+        Message message = exchange.getMessage();
+        String topic = message.getHeader(MqttConstants.TOPIC, String.class);
+        if (topic == null) {
+            throw new IllegalArgumentException("the live feed needs the " + MqttConstants.TOPIC + " header");
+        }
+        byte[] payload = message.getBody(byte[].class);
+        if (payload == null) {
+            payload = new byte[0];
+        }
+        int qos = message.getHeader(MqttConstants.QOS, 0, Integer.class);
+        boolean retained = message.getHeader(MqttConstants.RETAINED, false, Boolean.class);
+        Long receivedAt = message.getHeader(MqttConstants.RECEIVED_AT, Long.class);
+        messagesIn.increment();
+        ByteBuf frame = WebSocketFrames.text(allocator,
+                FeedFrame.encode(topic, payload, qos, retained, receivedAt != null ? receivedAt : System.currentTimeMillis()));
+        try {
+            // an empty retained message clears the topic's retained value (MQTT 5.0 §3.3.1.3)
+            boolean clearsRetained = retained && payload.length == 0;
+            for (FeedShard shard : shardList) {
+                shard.submit(topic, frame, retained, clearsRetained);
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    void publishFromClient(ClientRequest.Publish request, java.util.function.Consumer<String> reply) {
+        if (publisher == null) {
+            rejectedRequests.increment();
+            reply.accept(ClientRequest.reply(request.id(), "error",
+                    "publishing from browsers is off (live.client-publish-topics is empty)"));
+            return;
+        }
+        if (publishAllowList.stream().noneMatch(filter -> filter.matches(request.topic()))) {
+            rejectedRequests.increment();
+            reply.accept(ClientRequest.reply(request.id(), "error",
+                    "publishing to '" + request.topic() + "' is not allowed (live.client-publish-topics)"));
+            return;
+        }
+        Exchange exchange = new DefaultExchange(camelContext);
+        exchange.getMessage().setBody(request.payload());
+        exchange.getMessage().setHeader(MqttConstants.TOPIC, request.topic());
+        exchange.getMessage().setHeader(MqttConstants.QOS, request.qos());
+        exchange.getMessage().setHeader(MqttConstants.RETAINED, request.retain());
+        publisher.process(exchange, doneSync -> {
+            if (exchange.getException() != null) {
+                rejectedRequests.increment();
+                reply.accept(ClientRequest.reply(request.id(), "error",
+                        "publishing to '" + request.topic() + "' failed: " + exchange.getException().getMessage()));
+            } else {
+                clientPublishes.increment();
+                reply.accept(ClientRequest.reply(request.id(), "published", request.topic()));
+            }
+        });
+    }
+
+    FeedShard shardOf(EventLoop loop) {
+        return shards.get(loop);
+    }
+
+    void connected() {
+        connected.incrementAndGet();
+        connections.increment();
+    }
+
+    void disconnected() {
+        connected.decrementAndGet();
+    }
+
+    void disconnectedTooSlow() {
+        slowDisconnects.increment();
+    }
+
+    void rejectedRequest() {
+        rejectedRequests.increment();
+    }
+
+    void overloaded(int clientsSkipped) {
+        framesDroppedOverloaded.increment(clientsSkipped);
+    }
+
+    void count(long sent, long dropped) {
+        if (sent > 0) {
+            framesSent.increment(sent);
+        }
+        if (dropped > 0) {
+            framesDroppedSlow.increment(dropped);
+        }
+    }
+
+    /** The address the feed listens on, once started (the port is the real one when 0 was asked for). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    public String getHost() {
+        return host;
+    }
+
+    public void setHost(String host) {
+        this.host = host;
+    }
+
+    public int getPort() {
+        return port;
+    }
+
+    public void setPort(int port) {
+        this.port = port;
+    }
+
+    public String getPath() {
+        return path;
+    }
+
+    public void setPath(String path) {
+        this.path = path;
+    }
+
+    public int getIoThreads() {
+        return ioThreads;
+    }
+
+    public void setIoThreads(int ioThreads) {
+        this.ioThreads = ioThreads;
+    }
+
+    public int getClientQueueSize() {
+        return clientQueueSize;
+    }
+
+    public void setClientQueueSize(int clientQueueSize) {
+        this.clientQueueSize = clientQueueSize;
+    }
+
+    public int getSlowClientTimeoutSeconds() {
+        return slowClientTimeoutSeconds;
+    }
+
+    public void setSlowClientTimeoutSeconds(int slowClientTimeoutSeconds) {
+        this.slowClientTimeoutSeconds = slowClientTimeoutSeconds;
+    }
+
+    public int getMaxPendingMessages() {
+        return maxPendingMessages;
+    }
+
+    public void setMaxPendingMessages(int maxPendingMessages) {
+        this.maxPendingMessages = maxPendingMessages;
+    }
+
+    public int getRetainedTopicsMax() {
+        return retainedTopicsMax;
+    }
+
+    public void setRetainedTopicsMax(int retainedTopicsMax) {
+        this.retainedTopicsMax = retainedTopicsMax;
+    }
+
+    public int getMaxRequestBytes() {
+        return maxRequestBytes;
+    }
+
+    public void setMaxRequestBytes(int maxRequestBytes) {
+        this.maxRequestBytes = maxRequestBytes;
+    }
+
+    public String getBearerToken() {
+        return bearerToken;
+    }
+
+    public void setBearerToken(String bearerToken) {
+        this.bearerToken = bearerToken;
+    }
+
+    public boolean isDashboardEnabled() {
+        return dashboardEnabled;
+    }
+
+    public void setDashboardEnabled(boolean dashboardEnabled) {
+        this.dashboardEnabled = dashboardEnabled;
+    }
+
+    public String getClientPublishTopics() {
+        return clientPublishTopics;
+    }
+
+    public void setClientPublishTopics(String clientPublishTopics) {
+        this.clientPublishTopics = clientPublishTopics;
+    }
+
+    public String getClientPublishUri() {
+        return clientPublishUri;
+    }
+
+    public void setClientPublishUri(String clientPublishUri) {
+        this.clientPublishUri = clientPublishUri;
+    }
+}

@@ -1,0 +1,523 @@
+package org.iotgateway.mqtt;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.apache.camel.support.service.ServiceSupport;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One MQTT 5 client connection shared by the {@code mqtt:} endpoints that name it. Unlike camel-paho-mqtt5 it reconnects
+ * by itself with backoff, asks for fresh credentials before every connect, re-subscribes every filter after every
+ * connect and checks the broker's answer (a refused or lost subscription never leaves a connection that silently
+ * receives nothing, CAMEL-24511), passes the retained flag on, and reports readiness and reconnects.
+ * Declared as a bean in a route group's YAML; started by the first endpoint that uses it, stopped by the last.
+ */
+public class MqttConnection extends ServiceSupport implements CamelContextAware {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+    // Paho logs through java.util.logging, at INFO for every QoS 2 handshake; kept here so the setting is not collected
+    private static final java.util.logging.Logger PAHO_LOG = java.util.logging.Logger.getLogger("org.eclipse.paho.mqttv5.client");
+
+    static {
+        PAHO_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
+    /** Receives the messages of one consumer's subscriptions, on the connection's single callback thread. */
+    public interface MessageListener {
+        void onMessage(String topic, MqttMessage message, long receivedAtMillis);
+    }
+
+    /** User name and password for one connect attempt. */
+    public record Credentials(String username, byte[] password) {
+    }
+
+    private record Registration(List<Subscription> subscriptions, MessageListener listener) {
+    }
+
+    private CamelContext camelContext;
+    private String name = "mqtt";
+    private String brokerUrl;
+    private String clientId;
+    private String username;
+    private String password;
+    private Supplier<Credentials> credentialsSupplier;
+    private int keepAliveSeconds = 30;
+    private int connectTimeoutSeconds = 10;
+    private long reconnectDelayMillis = 1000;
+    private long maxReconnectDelayMillis = 30000;
+
+    private final List<Registration> registrations = new CopyOnWriteArrayList<>();
+    private final AtomicInteger users = new AtomicInteger();
+    private ScheduledExecutorService connector;
+    private MqttAsyncClient client;
+    private volatile boolean subscribed;
+    private volatile String problem = "not connected yet";
+    private volatile long attempt;
+    private boolean everConnected;
+    private Counter reconnects;
+    private Counter messagesIn;
+
+    /** Starts the connection for one more endpoint. */
+    public void acquire() {
+        if (users.getAndIncrement() == 0) {
+            start();
+        }
+    }
+
+    /** Stops the connection when the last endpoint using it stops. */
+    public void release() {
+        if (users.decrementAndGet() == 0) {
+            stop();
+        }
+    }
+
+    /** Adds a consumer's subscriptions; they are subscribed now if connected, and after every connect. */
+    public void register(List<Subscription> subscriptions, MessageListener listener) {
+        Registration registration = new Registration(subscriptions, listener);
+        registrations.add(registration);
+        MqttAsyncClient current = client;
+        if (current != null && current.isConnected()) {
+            connector.execute(() -> subscribe(current, List.of(registration)));
+        }
+    }
+
+    public void unregister(MessageListener listener) {
+        registrations.removeIf(registration -> registration.listener == listener);
+    }
+
+    /** Publishes; the future completes when the broker has the message (QoS 1 and 2) or it is written (QoS 0). */
+    public CompletableFuture<Void> publish(String topic, byte[] payload, int qos, boolean retain) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        MqttAsyncClient current = client;
+        if (current == null || !current.isConnected()) {
+            done.completeExceptionally(new IllegalStateException("not connected to the MQTT broker " + brokerUrl
+                    + (problem != null ? " (" + problem + ")" : "")));
+            return done;
+        }
+        MqttMessage message = new MqttMessage(payload, qos, retain, new MqttProperties());
+        try {
+            current.publish(topic, message, null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    int[] reasons = token.getReasonCodes();
+                    if (reasons != null && reasons.length > 0 && reasons[0] >= 0x80) {
+                        done.completeExceptionally(new IllegalStateException(
+                                "the broker refused the message: " + ReasonCodes.describe(reasons[0])));
+                    } else {
+                        done.complete(null);
+                    }
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    done.completeExceptionally(failure);
+                }
+            });
+        } catch (MqttException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    public boolean isReady() {
+        MqttAsyncClient current = client;
+        return current != null && current.isConnected() && subscribed;
+    }
+
+    @Override
+    protected void doStart() {
+        if (brokerUrl == null || brokerUrl.isBlank()) {
+            throw new IllegalArgumentException("MQTT connection '" + name + "' has no brokerUrl");
+        }
+        String uri = BrokerUrl.toPaho(brokerUrl);
+        String id = clientId == null || clientId.isBlank() ? "iot-gateway-" + name + "-" + UUID.randomUUID().toString().substring(0, 8) : clientId;
+        try {
+            client = new MqttAsyncClient(uri, id, new MemoryPersistence());
+        } catch (MqttException e) {
+            throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
+        }
+        client.setCallback(new Callback());
+        MeterRegistry meters = camelContext != null ? camelContext.getRegistry().findSingleByType(MeterRegistry.class) : null;
+        MeterRegistry registry = meters != null ? meters : Metrics.globalRegistry;
+        reconnects = Counter.builder("mqtt.reconnects").tag("connection", name)
+                .description("Connections to the MQTT broker made again after one was lost").register(registry);
+        messagesIn = Counter.builder("mqtt.messages.received").tag("connection", name)
+                .description("Messages received from the MQTT broker").register(registry);
+        Gauge.builder("mqtt.connected", this, connection -> connection.isReady() ? 1 : 0).tag("connection", name)
+                .description("1 while connected with every subscription granted").register(registry);
+        if (camelContext != null) {
+            HealthCheckRegistry health = HealthCheckRegistry.get(camelContext);
+            if (health != null) {
+                health.register(new ConnectionHealthCheck());
+            }
+        }
+        connector = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "mqtt-" + name + "-connect");
+            thread.setDaemon(true);
+            return thread;
+        });
+        LOG.info("MQTT connection '{}' to {} as client id {}", name, BrokerUrl.redacted(brokerUrl), id);
+        connector.execute(this::connect);
+    }
+
+    @Override
+    protected void doStop() {
+        connector.shutdownNow();
+        try {
+            if (client.isConnected()) {
+                client.disconnect(2000).waitForCompletion(3000);
+            }
+            client.close(true);
+        } catch (MqttException e) {
+            LOG.debug("MQTT connection '{}': closing: {}", name, e.getMessage());
+        }
+        if (camelContext != null) {
+            HealthCheckRegistry health = HealthCheckRegistry.get(camelContext);
+            if (health != null) {
+                health.getCheck("mqtt-" + name).ifPresent(health::unregister);
+            }
+        }
+        subscribed = false;
+        problem = "stopped";
+    }
+
+    private void connect() {
+        MqttConnectionOptions options = new MqttConnectionOptions();
+        options.setCleanStart(true);
+        options.setAutomaticReconnect(false);
+        options.setKeepAliveInterval(keepAliveSeconds);
+        options.setConnectionTimeout(connectTimeoutSeconds);
+        try {
+            Credentials credentials = credentials();
+            if (credentials.username() != null && !credentials.username().isEmpty()) {
+                options.setUserName(credentials.username());
+            }
+            if (credentials.password() != null && credentials.password().length > 0) {
+                options.setPassword(credentials.password());
+            }
+            client.connect(options, null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    connector.execute(MqttConnection.this::connected);
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    retryLater("cannot connect to " + BrokerUrl.redacted(brokerUrl) + ": " + describe(failure));
+                }
+            });
+        } catch (Exception e) {
+            retryLater("cannot connect to " + BrokerUrl.redacted(brokerUrl) + ": " + describe(e));
+        }
+    }
+
+    private Credentials credentials() {
+        if (credentialsSupplier != null) {
+            return credentialsSupplier.get();
+        }
+        return new Credentials(username, password == null ? null : password.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void connected() {
+        LOG.info("MQTT connection '{}': connected to {}", name, BrokerUrl.redacted(brokerUrl));
+        if (everConnected) {
+            reconnects.increment();
+        }
+        everConnected = true;
+        attempt = 0;
+        subscribe(client, registrations);
+    }
+
+    private void subscribe(MqttAsyncClient current, List<Registration> toSubscribe) {
+        List<MqttSubscription> wanted = new ArrayList<>();
+        for (Registration registration : toSubscribe) {
+            for (Subscription subscription : registration.subscriptions()) {
+                MqttSubscription mqtt = new MqttSubscription(subscription.filter().toString(), subscription.qos());
+                // so that the retained flag of a live message tells whether the broker keeps it
+                mqtt.setRetainAsPublished(true);
+                wanted.add(mqtt);
+            }
+        }
+        if (wanted.isEmpty()) {
+            markSubscribed();
+            return;
+        }
+        MqttSubscription[] subscriptions = wanted.toArray(MqttSubscription[]::new);
+        try {
+            current.subscribe(subscriptions, null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    List<String> refused = refusals(subscriptions, token.getReasonCodes());
+                    if (refused.isEmpty()) {
+                        markSubscribed();
+                    } else {
+                        // a refusal is the broker's policy (ACL, bad filter): reconnecting later retries it
+                        dropAndRetry("the broker refused " + String.join("; ", refused));
+                    }
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    dropAndRetry("subscribing failed: " + describe(failure));
+                }
+            }, new MqttProperties());
+        } catch (MqttException e) {
+            dropAndRetry("subscribing failed: " + describe(e));
+        }
+    }
+
+    private static List<String> refusals(MqttSubscription[] subscriptions, int[] reasons) {
+        List<String> refused = new ArrayList<>();
+        for (int i = 0; i < subscriptions.length; i++) {
+            int reason = reasons != null && i < reasons.length ? reasons[i] : 0x80;
+            if (reason >= 0x80) {
+                refused.add("'" + subscriptions[i].getTopic() + "' (" + ReasonCodes.describe(reason) + ")");
+            }
+        }
+        return refused;
+    }
+
+    private void markSubscribed() {
+        subscribed = true;
+        problem = null;
+        LOG.info("MQTT connection '{}': subscribed to {}", name, registrations.stream()
+                .flatMap(registration -> registration.subscriptions().stream())
+                .map(subscription -> subscription.filter() + " (QoS " + subscription.qos() + ")").toList());
+    }
+
+    private void dropAndRetry(String reason) {
+        subscribed = false;
+        try {
+            client.disconnect(1000, null, null, 0x80, new MqttProperties());
+        } catch (MqttException e) {
+            LOG.debug("MQTT connection '{}': disconnect after a failed subscription: {}", name, e.getMessage());
+        }
+        retryLater(reason);
+    }
+
+    private void retryLater(String reason) {
+        subscribed = false;
+        problem = reason;
+        long delay = Math.min(maxReconnectDelayMillis, reconnectDelayMillis << Math.min(attempt, 16));
+        attempt++;
+        LOG.warn("MQTT connection '{}': {}; retrying in {} ms", name, reason, delay);
+        if (!connector.isShutdown()) {
+            connector.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static String describe(Throwable failure) {
+        Throwable cause = failure;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        String text = failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName();
+        return cause == failure ? text : text + " (" + cause + ")";
+    }
+
+    private final class Callback implements MqttCallback {
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            String reason = response.getException() != null ? describe(response.getException())
+                    : ReasonCodes.describe(response.getReturnCode());
+            if (isStarted() && !isStopping()) {
+                connector.execute(() -> retryLater("connection lost: " + reason));
+            }
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+            LOG.warn("MQTT connection '{}': {}", name, exception.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            long receivedAt = System.currentTimeMillis();
+            messagesIn.increment();
+            // an exception thrown here would make Paho drop the connection: a listener's failure stays its own
+            for (Registration registration : registrations) {
+                if (registrations.size() == 1 || matchesAny(registration.subscriptions(), topic)) {
+                    try {
+                        registration.listener().onMessage(topic, message, receivedAt);
+                    } catch (RuntimeException e) {
+                        LOG.warn("MQTT connection '{}': a message on '{}' failed in its route: {}", name, topic, e.toString());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+            // publish futures complete through their own listeners
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverUri) {
+            // subscriptions are made by connected(), after each successful connect
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            LOG.debug("MQTT connection '{}': AUTH packet {}", name, reasonCode);
+        }
+    }
+
+    private static boolean matchesAny(List<Subscription> subscriptions, String topic) {
+        for (Subscription subscription : subscriptions) {
+            if (subscription.filter().matches(topic)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Readiness: DOWN until connected with every subscription granted. */
+    private final class ConnectionHealthCheck extends AbstractHealthCheck {
+        ConnectionHealthCheck() {
+            super("mqtt", "mqtt-" + name);
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            builder.detail("broker", BrokerUrl.redacted(brokerUrl));
+            if (isReady()) {
+                builder.up();
+            } else {
+                builder.message(problem != null ? problem : "connecting").down();
+            }
+        }
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    /** Names the connection in logs, metrics ({@code connection} tag) and the health check ({@code mqtt-<name>}). */
+    public void setName(String name) {
+        this.name = name;
+    }
+
+    public String getBrokerUrl() {
+        return brokerUrl;
+    }
+
+    /** {@code tcp://host[:1883]}, {@code mqtt://}, {@code ssl://host[:8883]}, {@code tls://} or {@code mqtts://}. */
+    public void setBrokerUrl(String brokerUrl) {
+        this.brokerUrl = brokerUrl;
+    }
+
+    public String getClientId() {
+        return clientId;
+    }
+
+    /** Blank: iot-gateway-{name}-{random}, so that several instances never take over each other's session. */
+    public void setClientId(String clientId) {
+        this.clientId = clientId;
+    }
+
+    public String getUsername() {
+        return username;
+    }
+
+    public void setUsername(String username) {
+        this.username = username;
+    }
+
+    public String getPassword() {
+        return password;
+    }
+
+    public void setPassword(String password) {
+        this.password = password;
+    }
+
+    /** Asked before every connect attempt; takes precedence over username and password. */
+    public void setCredentialsSupplier(Supplier<Credentials> credentialsSupplier) {
+        this.credentialsSupplier = credentialsSupplier;
+    }
+
+    public int getKeepAliveSeconds() {
+        return keepAliveSeconds;
+    }
+
+    public void setKeepAliveSeconds(int keepAliveSeconds) {
+        this.keepAliveSeconds = keepAliveSeconds;
+    }
+
+    public int getConnectTimeoutSeconds() {
+        return connectTimeoutSeconds;
+    }
+
+    public void setConnectTimeoutSeconds(int connectTimeoutSeconds) {
+        this.connectTimeoutSeconds = connectTimeoutSeconds;
+    }
+
+    public long getReconnectDelayMillis() {
+        return reconnectDelayMillis;
+    }
+
+    /** First wait after a lost connection or failed attempt; doubles each time up to maxReconnectDelayMillis. */
+    public void setReconnectDelayMillis(long reconnectDelayMillis) {
+        this.reconnectDelayMillis = reconnectDelayMillis;
+    }
+
+    public long getMaxReconnectDelayMillis() {
+        return maxReconnectDelayMillis;
+    }
+
+    public void setMaxReconnectDelayMillis(long maxReconnectDelayMillis) {
+        this.maxReconnectDelayMillis = maxReconnectDelayMillis;
+    }
+
+    @Override
+    public String toString() {
+        return "MqttConnection[" + name + " " + BrokerUrl.redacted(brokerUrl) + "]";
+    }
+}

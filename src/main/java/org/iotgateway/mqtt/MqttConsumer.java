@@ -1,0 +1,66 @@
+package org.iotgateway.mqtt;
+
+import java.util.List;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+
+/**
+ * Runs the route for every message of its subscriptions, one at a time on the connection's callback thread, so that
+ * messages keep the broker's order. The broker gets the QoS 1/2 acknowledgement once the route has run.
+ */
+public class MqttConsumer extends DefaultConsumer implements MqttConnection.MessageListener {
+
+    private final List<Subscription> subscriptions;
+
+    MqttConsumer(MqttEndpoint endpoint, Processor processor, List<Subscription> subscriptions) {
+        super(endpoint, processor);
+        this.subscriptions = subscriptions;
+    }
+
+    @Override
+    public MqttEndpoint getEndpoint() {
+        return (MqttEndpoint) super.getEndpoint();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        MqttConnection connection = getEndpoint().connection();
+        connection.register(subscriptions, this);
+        connection.acquire();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        MqttConnection connection = getEndpoint().connection();
+        connection.unregister(this);
+        connection.release();
+        super.doStop();
+    }
+
+    @Override
+    public void onMessage(String topic, MqttMessage mqttMessage, long receivedAtMillis) {
+        Exchange exchange = createExchange(true);
+        Message message = exchange.getMessage();
+        message.setBody(mqttMessage.getPayload());
+        message.setHeader(MqttConstants.TOPIC, topic);
+        message.setHeader(MqttConstants.QOS, mqttMessage.getQos());
+        message.setHeader(MqttConstants.RETAINED, mqttMessage.isRetained());
+        message.setHeader(MqttConstants.DUPLICATE, mqttMessage.isDuplicate());
+        message.setHeader(MqttConstants.RECEIVED_AT, receivedAtMillis);
+        try {
+            getProcessor().process(exchange);
+        } catch (Exception e) {
+            exchange.setException(e);
+        }
+        if (exchange.getException() != null) {
+            getExceptionHandler().handleException("Processing the MQTT message on '" + topic + "'", exchange,
+                    exchange.getException());
+        }
+        releaseExchange(exchange, false);
+    }
+}

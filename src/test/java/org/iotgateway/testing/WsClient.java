@@ -1,0 +1,99 @@
+package org.iotgateway.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A browser stand-in on the live feed: collects every text message. A slow one asks for a single message and then
+ * stops reading, so its socket fills up as a stalled browser's would.
+ */
+public final class WsClient implements AutoCloseable {
+
+    private final List<String> received = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<String> closed = new CompletableFuture<>();
+    private final WebSocket socket;
+
+    private WsClient(URI uri, Map<String, String> headers, boolean slow) {
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        headers.forEach(builder::header);
+        socket = builder.buildAsync(uri, new WebSocket.Listener() {
+            private final StringBuilder partial = new StringBuilder();
+
+            @Override
+            public void onOpen(WebSocket webSocket) {
+                webSocket.request(slow ? 1 : Long.MAX_VALUE);
+            }
+
+            @Override
+            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                partial.append(data);
+                if (last) {
+                    received.add(partial.toString());
+                    partial.setLength(0);
+                }
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                closed.complete(statusCode + " " + reason);
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket webSocket, Throwable error) {
+                closed.complete("error " + error);
+            }
+        }).join();
+    }
+
+    public static WsClient connect(URI uri) {
+        return new WsClient(uri, Map.of(), false);
+    }
+
+    public static WsClient connect(URI uri, Map<String, String> headers) {
+        return new WsClient(uri, headers, false);
+    }
+
+    public static WsClient connectSlow(URI uri) {
+        return new WsClient(uri, Map.of(), true);
+    }
+
+    public List<String> received() {
+        return new ArrayList<>(received);
+    }
+
+    public void clear() {
+        received.clear();
+    }
+
+    public List<String> awaitMessages(int count) {
+        await().atMost(30, TimeUnit.SECONDS).alias("receiving " + count + " messages")
+                .until(() -> received.size(), size -> size >= count);
+        return received();
+    }
+
+    public void send(String text) {
+        socket.sendText(text, true).join();
+    }
+
+    public CompletableFuture<String> closed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        socket.abort();
+    }
+}
