@@ -126,7 +126,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private void replyFromAnyThread(String json) {
         FeedClient target = client;
-        if (target != null) {
+        if (target == null) {
+            return;
+        }
+        if (target.channel.eventLoop().inEventLoop()) {
+            reply(json);
+        } else {
             target.channel.eventLoop().execute(() -> {
                 if (client == target) {
                     reply(json);
