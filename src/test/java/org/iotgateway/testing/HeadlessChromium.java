@@ -1,0 +1,153 @@
+package org.iotgateway.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** A headless Chromium driven over the Chrome DevTools Protocol: open a page, run JavaScript, take a screenshot. */
+public final class HeadlessChromium implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern DEVTOOLS = Pattern.compile("DevTools listening on (ws://\\S+)");
+
+    private final Process process;
+    private final Path profile;
+    private final WebSocket page;
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Map<Integer, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+
+    private HeadlessChromium(Process process, Path profile, String pageSocket) {
+        this.process = process;
+        this.profile = profile;
+        this.page = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(pageSocket), new WebSocket.Listener() {
+            private final StringBuilder partial = new StringBuilder();
+
+            @Override
+            public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+                partial.append(data);
+                if (last) {
+                    try {
+                        JsonNode message = JSON.readTree(partial.toString());
+                        if (message.has("id")) {
+                            CompletableFuture<JsonNode> reply = pending.remove(message.get("id").asInt());
+                            if (reply != null) {
+                                reply.complete(message);
+                            }
+                        }
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    partial.setLength(0);
+                }
+                socket.request(1);
+                return null;
+            }
+        }).join();
+    }
+
+    public static boolean available() {
+        return Files.isExecutable(Path.of("/usr/bin/chromium"));
+    }
+
+    public static HeadlessChromium start() throws Exception {
+        Path profile = Files.createTempDirectory("chromium-profile");
+        Process process = new ProcessBuilder("/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage", "--no-first-run", "--window-size=1280,900", "--remote-debugging-port=0",
+                "--user-data-dir=" + profile, "about:blank").redirectErrorStream(true).start();
+        BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String browserSocket = null;
+        for (String line; (line = output.readLine()) != null; ) {
+            Matcher matcher = DEVTOOLS.matcher(line);
+            if (matcher.find()) {
+                browserSocket = matcher.group(1);
+                break;
+            }
+        }
+        if (browserSocket == null) {
+            throw new IllegalStateException("Chromium did not start its DevTools endpoint");
+        }
+        Thread drain = new Thread(() -> output.lines().forEach(line -> { }), "chromium-output");
+        drain.setDaemon(true);
+        drain.start();
+        URI browser = URI.create(browserSocket);
+        String list = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://" + browser.getHost() + ":" + browser.getPort() + "/json/list")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (JsonNode target : JSON.readTree(list)) {
+            if ("page".equals(target.get("type").asText())) {
+                return new HeadlessChromium(process, profile, target.get("webSocketDebuggerUrl").asText());
+            }
+        }
+        process.destroy();
+        throw new IllegalStateException("Chromium has no page target: " + list);
+    }
+
+    private JsonNode call(String method, ObjectNode params) throws Exception {
+        int id = ids.incrementAndGet();
+        CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+        pending.put(id, reply);
+        ObjectNode request = JSON.createObjectNode().put("id", id).put("method", method);
+        request.set("params", params);
+        page.sendText(request.toString(), true).join();
+        JsonNode answer = reply.get(30, TimeUnit.SECONDS);
+        if (answer.has("error")) {
+            throw new IllegalStateException(method + ": " + answer.get("error"));
+        }
+        return answer.get("result");
+    }
+
+    public void open(String url) throws Exception {
+        call("Page.navigate", JSON.createObjectNode().put("url", url));
+    }
+
+    /** The value of a JavaScript expression, as JSON. */
+    public JsonNode evaluate(String expression) throws Exception {
+        JsonNode result = call("Runtime.evaluate", JSON.createObjectNode().put("expression", expression)
+                .put("returnByValue", true).put("awaitPromise", true));
+        if (result.has("exceptionDetails")) {
+            throw new IllegalStateException(expression + ": " + result.get("exceptionDetails"));
+        }
+        return result.get("result").get("value");
+    }
+
+    public void screenshot(Path file) throws Exception {
+        JsonNode result = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
+        Files.createDirectories(file.getParent());
+        Files.write(file, Base64.getDecoder().decode(result.get("data").asText()));
+    }
+
+    @Override
+    public void close() throws IOException {
+        page.abort();
+        process.destroy();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try (var files = Files.walk(profile)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+    }
+}
