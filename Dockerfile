@@ -16,5 +16,5 @@ COPY --from=build /src/target/iot-gateway.jar iot-gateway.jar
 COPY routes routes
 USER 10001
 # MQTT-SN over UDP, health and metrics
-EXPOSE 2883/udp 9876/tcp
+EXPOSE 2883/udp 8080/tcp 9876/tcp
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "iot-gateway.jar"]

@@ -76,6 +76,8 @@ public final class EmbeddedServices implements AutoCloseable {
                         <tcp-listener><port>%d</port><bind-address>127.0.0.1</bind-address></tcp-listener>
                     </listeners>
                     <persistence><mode>in-memory</mode></persistence>
+                    <!-- HiveMQ drops a subscriber's messages beyond 1000 waiting for it by default: a burst would lose some -->
+                    <mqtt><queued-messages><max-queue-size>100000</max-queue-size></queued-messages></mqtt>
                     <anonymous-usage-statistics><enabled>false</enabled></anonymous-usage-statistics>
                 </hivemq>
                 """.formatted(port));

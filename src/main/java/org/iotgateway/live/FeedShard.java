@@ -141,10 +141,13 @@ final class FeedShard {
 
     private void flushDirty() {
         flushScheduled = false;
-        for (FeedClient client : dirty) {
+        // a flush can make a socket writable again, whose backlog then marks the client dirty anew: iterate a copy
+        FeedClient[] flushing = dirty.toArray(FeedClient[]::new);
+        dirty.clear();
+        for (FeedClient client : flushing) {
             client.flush();
         }
-        dirty.clear();
+        scheduleFlush();
         feed.count(sent, dropped);
         sent = 0;
         dropped = 0;

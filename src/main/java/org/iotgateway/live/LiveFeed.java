@@ -6,11 +6,12 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -40,6 +41,7 @@ import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
+import org.iotgateway.GatewayMeters;
 import org.iotgateway.mqtt.MqttConstants;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
@@ -87,7 +89,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private Counter connections;
     private Counter rejectedRequests;
     private Counter clientPublishes;
-    private final java.util.concurrent.atomic.AtomicInteger connected = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger connected = new AtomicInteger();
 
     @Override
     protected void doStart() throws Exception {
@@ -142,8 +144,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     }
 
     private void registerMetrics() {
-        MeterRegistry found = camelContext != null ? camelContext.getRegistry().findSingleByType(MeterRegistry.class) : null;
-        MeterRegistry registry = found != null ? found : Metrics.globalRegistry;
+        MeterRegistry registry = GatewayMeters.registry(camelContext);
         String portTag = String.valueOf(port);
         Gauge.builder("live.clients", connected, Number::intValue).tag("port", portTag)
                 .description("WebSocket clients connected to the live feed").register(registry);
@@ -221,7 +222,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         }
     }
 
-    void publishFromClient(ClientRequest.Publish request, java.util.function.Consumer<String> reply) {
+    void publishFromClient(ClientRequest.Publish request, Consumer<String> reply) {
         if (publisher == null) {
             rejectedRequests.increment();
             reply.accept(ClientRequest.reply(request.id(), "error",

@@ -17,8 +17,6 @@ import java.util.concurrent.locks.LockSupport;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.AsyncProcessor;
@@ -29,6 +27,7 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.support.service.ServiceSupport;
+import org.iotgateway.GatewayMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,17 +115,15 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
         writer.start();
         scheduler.execute(() -> connect(url));
         scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
-        MeterRegistry meters = null;
         if (camelContext != null) {
             HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
             if (registry != null) {
                 registry.register(new BrokerHealthCheck());
             }
-            meters = camelContext.getRegistry().findSingleByType(MeterRegistry.class);
         }
         confirmLatency = Timer.builder("amqp.publisher.confirm.latency").tag("exchange", exchangeName)
                 .description("From handing a message to RabbitMQ to its confirm")
-                .publishPercentileHistogram().register(meters != null ? meters : Metrics.globalRegistry);
+                .publishPercentileHistogram().register(GatewayMeters.registry(camelContext));
     }
 
     @Override

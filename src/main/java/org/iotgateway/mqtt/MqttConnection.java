@@ -16,7 +16,6 @@ import java.util.function.Supplier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -34,6 +33,7 @@ import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.iotgateway.GatewayMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -169,8 +169,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
         }
         client.setCallback(new Callback());
-        MeterRegistry meters = camelContext != null ? camelContext.getRegistry().findSingleByType(MeterRegistry.class) : null;
-        MeterRegistry registry = meters != null ? meters : Metrics.globalRegistry;
+        MeterRegistry registry = GatewayMeters.registry(camelContext);
         reconnects = Counter.builder("mqtt.reconnects").tag("connection", name)
                 .description("Connections to the MQTT broker made again after one was lost").register(registry);
         messagesIn = Counter.builder("mqtt.messages.received").tag("connection", name)

@@ -8,8 +8,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -25,6 +23,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultConsumer;
+import org.iotgateway.GatewayMeters;
 import org.iotgateway.mqttsn.protocol.Encoder;
 import org.iotgateway.mqttsn.protocol.Message;
 import org.iotgateway.mqttsn.protocol.ReturnCode;
@@ -67,8 +66,7 @@ public class MqttSnConsumer extends DefaultConsumer {
         super.doStart();
         MqttSnEndpoint endpoint = getEndpoint();
         var predefinedTopics = endpoint.predefinedTopicTable();
-        MeterRegistry registry = getEndpoint().getCamelContext().getRegistry().findSingleByType(MeterRegistry.class);
-        metrics = new GatewayMetrics(registry != null ? registry : Metrics.globalRegistry, endpoint.getPort(), inFlight::get);
+        metrics = new GatewayMetrics(GatewayMeters.registry(getEndpoint().getCamelContext()), endpoint.getPort(), inFlight::get);
         store = new SessionStore(endpoint.getValkeyConnectionString(),
                 java.time.Duration.ofSeconds(endpoint.getSessionTtlSeconds()),
                 java.time.Duration.ofSeconds(endpoint.getTtlRefreshIntervalSeconds()),
