@@ -10,7 +10,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
@@ -85,6 +87,8 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private volatile boolean subscribed;
     private volatile String problem = "not connected yet";
     private volatile long attempt;
+    private final AtomicBoolean retryPending = new AtomicBoolean();
+    private final AtomicLong subscribeRounds = new AtomicLong();
     private boolean everConnected;
     private Counter reconnects;
     private Counter messagesIn;
@@ -274,6 +278,14 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             return;
         }
         MqttSubscription[] subscriptions = wanted.toArray(MqttSubscription[]::new);
+        problem = "connected, waiting for the broker to answer SUBSCRIBE";
+        // a broker that never answers must not leave a connection that receives nothing
+        long round = subscribeRounds.incrementAndGet();
+        connector.schedule(() -> {
+            if (!subscribed && subscribeRounds.get() == round && current.isConnected()) {
+                dropAndRetry("the broker did not answer SUBSCRIBE within " + connectTimeoutSeconds + " s");
+            }
+        }, connectTimeoutSeconds, TimeUnit.SECONDS);
         try {
             current.subscribe(subscriptions, null, new MqttActionListener() {
                 @Override
@@ -329,12 +341,17 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private void retryLater(String reason) {
         subscribed = false;
         problem = reason;
+        // a failed subscription and the disconnect it causes both end here: one attempt at a time
+        if (connector.isShutdown() || !retryPending.compareAndSet(false, true)) {
+            return;
+        }
         long delay = Math.min(maxReconnectDelayMillis, reconnectDelayMillis << Math.min(attempt, 16));
         attempt++;
         LOG.warn("MQTT connection '{}': {}; retrying in {} ms", name, reason, delay);
-        if (!connector.isShutdown()) {
-            connector.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
-        }
+        connector.schedule(() -> {
+            retryPending.set(false);
+            connect();
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     private static String describe(Throwable failure) {

@@ -1,12 +1,18 @@
 package org.iotgateway.live;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import com.hivemq.embedded.EmbeddedHiveMQ;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
@@ -18,8 +24,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A broker restart under the feed: the connection comes back, the subscriptions are made again (the camel-paho-mqtt5
- * 4.17 consumer can stay started and receive nothing, CAMEL-24511), and browsers keep receiving on the same socket.
+ * The broker under the feed: after a restart the connection comes back, the subscriptions are made again (the
+ * camel-paho-mqtt5 4.17 consumer can stay started and receive nothing, CAMEL-24511), and browsers keep receiving on the
+ * same socket; a subscription the broker does not grant keeps the gateway not ready, saying why, and is retried.
  */
 class BrokerRestartTest {
 
@@ -58,13 +65,47 @@ class BrokerRestartTest {
         }
     }
 
+    @Test
+    void should_stay_not_ready_and_say_why_while_the_broker_does_not_grant_a_subscription() throws Exception {
+        // a broker that does not allow wildcard subscriptions: HiveMQ (the embedded stand-in) can be told so; it leaves
+        // such a SUBSCRIBE unanswered, which the connection must not take for success
+        int port = RunningGateway.freeTcpPort();
+        Path work = Files.createTempDirectory("hivemq-no-wildcards");
+        Path config = Files.createDirectories(work.resolve("conf"));
+        Files.writeString(config.resolve("config.xml"), "<?xml version=\"1.0\"?><hivemq><listeners><tcp-listener><port>" + port
+                + "</port><bind-address>127.0.0.1</bind-address></tcp-listener></listeners>"
+                + "<persistence><mode>in-memory</mode></persistence>"
+                + "<mqtt><wildcard-subscriptions><enabled>false</enabled></wildcard-subscriptions></mqtt></hivemq>");
+        try (EmbeddedHiveMQ broker = EmbeddedHiveMQ.builder().withConfigurationFolder(config)
+                .withDataFolder(Files.createDirectories(work.resolve("data")))
+                .withExtensionsFolder(Files.createDirectories(work.resolve("extensions"))).withoutLoggingBootstrap().build()) {
+            broker.start().get(60, TimeUnit.SECONDS);
+            try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", "tcp://127.0.0.1:" + port,
+                    "live.topics", "plain/topic,sensor/#"))) {
+                MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
+                await().atMost(30, TimeUnit.SECONDS).alias("readiness saying the subscription failed")
+                        .until(() -> readiness(gateway), body -> body.contains("did not answer SUBSCRIBE within 10 s"));
+                assertThat(readiness(gateway)).startsWith("{\"status\":\"DOWN\"");
+                assertThat(connection.isReady()).isFalse();
+                assertThat(gateway.metrics()).contains("mqtt_connected{connection=\"liveMqtt\"} 0.0");
+            }
+            broker.stop().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String readiness(RunningGateway gateway) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     private static Process start(Path mosquitto, int port) throws Exception {
         Process process = new ProcessBuilder(mosquitto.toString(), "-p", Integer.toString(port))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         await().atMost(10, TimeUnit.SECONDS).until(() -> {
-            try (java.net.Socket ignored = new java.net.Socket("127.0.0.1", port)) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
                 return true;
-            } catch (java.io.IOException notYet) {
+            } catch (IOException notYet) {
                 return false;
             }
         });
