@@ -32,6 +32,7 @@ final class FeedShard {
     private final AtomicInteger pending = new AtomicInteger();
     private boolean flushScheduled;
     private boolean retainedFullReported;
+    private long retainedBytes;
     private long sent;
     private long dropped;
 
@@ -58,7 +59,7 @@ final class FeedShard {
     private void deliver(String topic, ByteBuf frame, boolean retainedFlag, boolean clearsRetained) {
         try {
             if (clearsRetained) {
-                release(retained.remove(topic));
+                forgetRetained(topic);
             } else if (retainedFlag) {
                 keepRetained(topic, frame);
             }
@@ -74,20 +75,28 @@ final class FeedShard {
     }
 
     private void keepRetained(String topic, ByteBuf frame) {
-        if (retained.size() >= feed.getRetainedTopicsMax() && !retained.containsKey(topic)) {
+        forgetRetained(topic);
+        boolean tooMany = retained.size() >= feed.getRetainedTopicsMax();
+        boolean tooLarge = retainedBytes + frame.readableBytes() > feed.getRetainedBytesMax();
+        if (tooMany || tooLarge) {
+            // the topic's older value is gone too: a new client must not be shown a stale one
             if (!retainedFullReported) {
                 retainedFullReported = true;
-                LOG.warn("Live feed keeps the retained messages of {} topics (live.retained-topics-max); newer ones are"
-                        + " not replayed to new clients", retained.size());
+                LOG.warn("Live feed keeps the retained messages of {} topics ({} bytes), the most live.retained-topics-max"
+                        + " and live.retained-bytes-max allow; newer ones are not replayed to new clients",
+                        retained.size(), retainedBytes);
             }
             return;
         }
-        release(retained.put(topic, frame.retainedDuplicate()));
+        retained.put(topic, frame.retainedDuplicate());
+        retainedBytes += frame.readableBytes();
     }
 
-    private static void release(ByteBuf frame) {
-        if (frame != null) {
-            frame.release();
+    private void forgetRetained(String topic) {
+        ByteBuf previous = retained.remove(topic);
+        if (previous != null) {
+            retainedBytes -= previous.readableBytes();
+            previous.release();
         }
     }
 
@@ -178,5 +187,6 @@ final class FeedShard {
     void releaseRetained() {
         retained.values().forEach(ByteBuf::release);
         retained.clear();
+        retainedBytes = 0;
     }
 }

@@ -67,6 +67,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private int slowClientTimeoutSeconds = 10;
     private int maxPendingMessages = 10000;
     private int retainedTopicsMax = 10000;
+    private long retainedBytesMax = 64L * 1024 * 1024;
     private int maxRequestBytes = 65536;
     private String bearerToken;
     private boolean dashboardEnabled = true;
@@ -363,6 +364,15 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
 
     public void setRetainedTopicsMax(int retainedTopicsMax) {
         this.retainedTopicsMax = retainedTopicsMax;
+    }
+
+    public long getRetainedBytesMax() {
+        return retainedBytesMax;
+    }
+
+    /** Bytes of retained frames each I/O thread keeps (they share the buffers, so this bounds the whole feed too). */
+    public void setRetainedBytesMax(long retainedBytesMax) {
+        this.retainedBytesMax = retainedBytesMax;
     }
 
     public int getMaxRequestBytes() {

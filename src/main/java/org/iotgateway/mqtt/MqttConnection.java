@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
+import javax.net.ssl.SSLSocketFactory;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -75,6 +77,8 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private String username;
     private String password;
     private Supplier<Credentials> credentialsSupplier;
+    private String trustedCa;
+    private SSLSocketFactory tlsSocketFactory;
     private int keepAliveSeconds = 30;
     private int connectTimeoutSeconds = 10;
     private long reconnectDelayMillis = 1000;
@@ -173,6 +177,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
         }
         client.setCallback(new Callback());
+        tlsSocketFactory = trustedCa == null || trustedCa.isBlank() ? null : TrustedCa.socketFactory(trustedCa);
         MeterRegistry registry = GatewayMeters.registry(camelContext);
         reconnects = Counter.builder("mqtt.reconnects").tag("connection", name)
                 .description("Connections to the MQTT broker made again after one was lost").register(registry);
@@ -222,6 +227,11 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         options.setAutomaticReconnect(false);
         options.setKeepAliveInterval(keepAliveSeconds);
         options.setConnectionTimeout(connectTimeoutSeconds);
+        // the broker's certificate must name the host of the URL (Paho's default, said here on purpose)
+        options.setHttpsHostnameVerificationEnabled(true);
+        if (tlsSocketFactory != null) {
+            options.setSocketFactory(tlsSocketFactory);
+        }
         try {
             Credentials credentials = credentials();
             if (credentials.username() != null && !credentials.username().isEmpty()) {
@@ -492,6 +502,15 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     public void setPassword(String password) {
         this.password = password;
+    }
+
+    public String getTrustedCa() {
+        return trustedCa;
+    }
+
+    /** CA certificates for ssl:// brokers, as PEM text or a PEM file path; empty: the JVM's trust store. */
+    public void setTrustedCa(String trustedCa) {
+        this.trustedCa = trustedCa;
     }
 
     /** Asked before every connect attempt; takes precedence over username and password. */

@@ -41,7 +41,7 @@ class LiveFeedTest {
     @BeforeAll
     static void startGateway() throws Exception {
         gateway = RunningGateway.startOnly("live", Map.of("live.topics", "#@2", "live.client-queue-size", "1000",
-                "live.slow-client-timeout-seconds", "3"));
+                "live.slow-client-timeout-seconds", "3", "live.retained-bytes-max", "4096"));
         MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
         await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
         publisher = new MqttTestClient(gateway.property("live.mqtt-url"));
@@ -152,6 +152,27 @@ class LiveFeedTest {
         }
         publisher.publish(base + "/a", new byte[0], 1, true);
         publisher.publish(base + "/other/c", new byte[0], 1, true);
+    }
+
+    @Test
+    void should_replay_nothing_rather_than_a_stale_value_when_a_new_retained_value_does_not_fit() throws Exception {
+        String topic = prefix + "/big/retained";
+        publisher.publish(topic, utf8("small"), 1, true);
+        publisher.publish(topic, utf8("x".repeat(5000)), 1, true);
+        try (WsClient watcher = WsClient.connect(feed(topic))) {
+            // the reply comes after any replay, so everything before it is what was replayed
+            watcher.send("{\"subscribe\":[\"" + prefix + "/big/marker\"]}");
+            assertThat(watcher.awaitMessages(1)).containsExactly("{\"subscribed\":[\"" + prefix + "/big/marker\"]}");
+            publisher.publish(topic, utf8("live"), 1, false);
+            assertThat(dataOf(watcher.awaitMessages(2).get(1))).isEqualTo("live");
+        }
+        String small = prefix + "/small/retained";
+        publisher.publish(small, utf8("kept"), 1, true);
+        try (WsClient watcher = WsClient.connect(feed(small))) {
+            assertThat(dataOf(watcher.awaitMessages(1).get(0))).isEqualTo("kept");
+        }
+        publisher.publish(small, new byte[0], 1, true);
+        publisher.publish(topic, new byte[0], 1, true);
     }
 
     @Test

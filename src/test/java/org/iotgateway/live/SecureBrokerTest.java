@@ -1,0 +1,121 @@
+package org.iotgateway.live;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.iotgateway.mqtt.MqttConnection;
+import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.WsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The feed on a broker that wants TLS and a password, as production brokers do: a CA and a server certificate for
+ * "localhost" made by the test, Mosquitto with a TLS listener and a password file.
+ */
+class SecureBrokerTest {
+
+    private static Path work;
+    private static Process broker;
+    private static int port;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mosquitto")) && Files.isExecutable(Path.of("/usr/bin/openssl")),
+                "needs mosquitto and openssl (Debian packages mosquitto, openssl), as .ci/run installs");
+        // mosquitto started as root reads its files as the user mosquitto
+        work = Files.createTempDirectory("secure-broker", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
+                "-keyout", "ca.key", "-out", "ca.pem");
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
+        Files.writeString(work.resolve("san.ext"), "subjectAltName=DNS:localhost\n");
+        run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "san.ext", "-out", "server.pem");
+        run("mosquitto_passwd", "-c", "-b", "passwd", "feed", "s3cret");
+        for (String file : List.of("server.key", "passwd")) {
+            Files.setPosixFilePermissions(work.resolve(file), PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        port = RunningGateway.freeTcpPort();
+        Files.writeString(work.resolve("mosquitto.conf"), "listener " + port + " 127.0.0.1\n"
+                + "cafile " + work.resolve("ca.pem") + "\ncertfile " + work.resolve("server.pem") + "\nkeyfile "
+                + work.resolve("server.key") + "\nallow_anonymous false\npassword_file " + work.resolve("passwd") + "\n");
+        broker = new ProcessBuilder("/usr/sbin/mosquitto", "-c", work.resolve("mosquitto.conf").toString())
+                .redirectErrorStream(true).redirectOutput(work.resolve("mosquitto.log").toFile()).start();
+        await().atMost(10, TimeUnit.SECONDS).until(() -> {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return true;
+            } catch (IOException notYet) {
+                return false;
+            }
+        });
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.destroy();
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor()).as(String.join(" ", command) + ": " + output).isZero();
+    }
+
+    private static RunningGateway gateway(String url, String password) throws Exception {
+        return RunningGateway.startOnly("live", Map.of("live.mqtt-url", url, "live.mqtt-username", "feed",
+                "live.mqtt-password", password, "live.mqtt-trusted-ca", work.resolve("ca.pem").toString(),
+                "live.topics", "secure/#"));
+    }
+
+    @Test
+    void should_subscribe_over_tls_with_the_password_and_deliver() throws Exception {
+        try (RunningGateway gateway = gateway("ssl://localhost:" + port, "s3cret")) {
+            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
+            await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+            try (WsClient browser = WsClient.connect(URI.create("ws://127.0.0.1:" + gateway.property("live.port") + "/ws"))) {
+                browser.send("{\"subscribe\":[\"secure/#\"]}");
+                browser.awaitMessages(1);
+                run("mosquitto_pub", "-h", "localhost", "-p", Integer.toString(port), "--cafile", work.resolve("ca.pem").toString(),
+                        "-u", "feed", "-P", "s3cret", "-t", "secure/door", "-m", "locked", "-q", "1");
+                assertThat(browser.awaitMessages(2).get(1)).contains("\"topic\":\"secure/door\"", "\"data\":\"locked\"");
+            }
+        }
+    }
+
+    @Test
+    void should_stay_not_ready_with_a_wrong_password_or_a_certificate_for_another_host() throws Exception {
+        try (RunningGateway gateway = gateway("ssl://localhost:" + port, "wrong")) {
+            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(gateway), body -> body.contains("cannot connect"));
+            assertThat(readiness(gateway)).startsWith("{\"status\":\"DOWN\"").doesNotContain("wrong");
+        }
+        // the certificate names localhost, not 127.0.0.1
+        try (RunningGateway gateway = gateway("ssl://127.0.0.1:" + port, "s3cret")) {
+            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(gateway), body -> body.contains("cannot connect"));
+            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
+            assertThat(connection.isReady()).isFalse();
+        }
+    }
+
+    private static String readiness(RunningGateway gateway) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+}
