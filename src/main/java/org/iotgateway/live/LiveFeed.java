@@ -287,11 +287,6 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         }
     }
 
-    /** The address the feed listens on, once started (the port is the real one when 0 was asked for). */
-    public InetSocketAddress localAddress() {
-        return (InetSocketAddress) server.localAddress();
-    }
-
     @Override
     public CamelContext getCamelContext() {
         return camelContext;
