@@ -31,7 +31,7 @@ class DashboardBrowserTest {
             await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
             String broker = gateway.property("live.mqtt-url");
             browser.open("http://127.0.0.1:" + gateway.property("live.port") + "/?filter=" + prefix + "/%23");
-            await().atMost(20, TimeUnit.SECONDS).until(() -> "open".equals(browser.evaluate("document.getElementById('state').textContent").asText()));
+            await().atMost(20, TimeUnit.SECONDS).until(() -> "open".equals(state(browser)));
 
             mosquittoPub(broker, prefix + "/sensor/temperature/living-room", "{\"temperature\": 23.5}");
             mosquittoPub(broker, prefix + "/device/esp32-001/status", "online");
@@ -51,13 +51,20 @@ class DashboardBrowserTest {
             browser.screenshot(Path.of("target", "screenshots", "dashboard.png"));
 
             // a reload keeps the filter (it is in the page's address) and reconnects
-            browser.evaluate("location.reload(); true");
-            await().atMost(20, TimeUnit.SECONDS).until(() -> "open".equals(browser.evaluate("document.getElementById('state').textContent").asText()));
+            // the marker lives in the old page only: its absence proves the reload happened
+            browser.evaluate("window.beforeReload = true; location.reload(); true");
+            await().atMost(20, TimeUnit.SECONDS).ignoreExceptions().until(() ->
+                    !browser.evaluate("window.beforeReload === true").asBoolean() && "open".equals(state(browser)));
             assertThat(browser.evaluate("document.getElementById('filter').value").asText()).isEqualTo(prefix + "/sensor/#");
             mosquittoPub(broker, prefix + "/device/esp32-001/status", "online");
             mosquittoPub(broker, prefix + "/sensor/temperature/kitchen", "19.5");
             await().atMost(20, TimeUnit.SECONDS).until(() -> rows(browser) == 1);
         }
+    }
+
+    /** The connection state the page shows; empty while the page is still loading. */
+    private static String state(HeadlessChromium browser) throws Exception {
+        return browser.evaluate("(document.getElementById('state') || {}).textContent || ''").asText();
     }
 
     private static int rows(HeadlessChromium browser) throws Exception {

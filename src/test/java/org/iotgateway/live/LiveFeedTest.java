@@ -157,8 +157,13 @@ class LiveFeedTest {
     @Test
     void should_replay_nothing_rather_than_a_stale_value_when_a_new_retained_value_does_not_fit() throws Exception {
         String topic = prefix + "/big/retained";
-        publisher.publish(topic, utf8("small"), 1, true);
-        publisher.publish(topic, utf8("x".repeat(5000)), 1, true);
+        try (WsClient live = WsClient.connect(feed(topic))) {
+            awaitJoined(live);
+            publisher.publish(topic, utf8("small"), 1, true);
+            publisher.publish(topic, utf8("x".repeat(5000)), 1, true);
+            // the gateway has both once they reach a browser
+            live.awaitMessages(2);
+        }
         try (WsClient watcher = WsClient.connect(feed(topic))) {
             // the reply comes after any replay, so everything before it is what was replayed
             watcher.send("{\"subscribe\":[\"" + prefix + "/big/marker\"]}");
@@ -167,7 +172,11 @@ class LiveFeedTest {
             assertThat(dataOf(watcher.awaitMessages(2).get(1))).isEqualTo("live");
         }
         String small = prefix + "/small/retained";
-        publisher.publish(small, utf8("kept"), 1, true);
+        try (WsClient live = WsClient.connect(feed(small))) {
+            awaitJoined(live);
+            publisher.publish(small, utf8("kept"), 1, true);
+            live.awaitMessages(1);
+        }
         try (WsClient watcher = WsClient.connect(feed(small))) {
             assertThat(dataOf(watcher.awaitMessages(1).get(0))).isEqualTo("kept");
         }
