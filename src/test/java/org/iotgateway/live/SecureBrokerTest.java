@@ -113,9 +113,37 @@ class SecureBrokerTest {
         }
     }
 
+    @Test
+    void should_take_the_spore_gateways_mqtt_user_and_mqtt_password_from_the_environment() throws Exception {
+        int management = RunningGateway.freeTcpPort();
+        ProcessBuilder application = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.iotgateway.GatewayMain")
+                .redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile());
+        Map<String, String> environment = application.environment();
+        environment.put("MQTTSN_ENABLED", "false");
+        environment.put("LIVE_MQTT_URL", "ssl://localhost:" + port);
+        environment.put("LIVE_MQTT_TRUSTED_CA", work.resolve("ca.pem").toString());
+        environment.put("LIVE_PORT", Integer.toString(RunningGateway.freeTcpPort()));
+        environment.put("GATEWAY_MANAGEMENT_PORT", Integer.toString(management));
+        environment.put("MQTT_USER", "feed");
+        environment.put("MQTT_PASSWORD", "s3cret");
+        Process gateway = application.start();
+        try {
+            await().atMost(60, TimeUnit.SECONDS).ignoreExceptions()
+                    .until(() -> readiness(management), body -> body.startsWith("{\"status\":\"UP\""));
+        } finally {
+            gateway.destroy();
+            gateway.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
     private static String readiness(RunningGateway gateway) throws Exception {
+        return readiness(gateway.managementPort());
+    }
+
+    private static String readiness(int managementPort) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready")).build(),
+                        URI.create("http://127.0.0.1:" + managementPort + "/observe/health/ready")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 }
