@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 import javax.net.ssl.SSLSocketFactory;
 
@@ -43,9 +42,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One MQTT 5 client connection shared by the {@code mqtt:} endpoints that name it. Unlike camel-paho-mqtt5 it reconnects
- * by itself with backoff, asks for fresh credentials before every connect, re-subscribes every filter after every
- * connect and checks the broker's answer (a refused or lost subscription never leaves a connection that silently
- * receives nothing, CAMEL-24511), passes the retained flag on, and reports readiness and reconnects.
+ * by itself with backoff, re-subscribes every filter after every connect and checks the broker's answer (a refused,
+ * unanswered or lost subscription never leaves a connection that silently receives nothing, CAMEL-24511), passes the
+ * retained flag on, and reports readiness and reconnects.
  * Declared as a bean in a route group's YAML; started by the first endpoint that uses it, stopped by the last.
  */
 public class MqttConnection extends ServiceSupport implements CamelContextAware {
@@ -63,10 +62,6 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         void onMessage(String topic, MqttMessage message, long receivedAtMillis);
     }
 
-    /** User name and password for one connect attempt. */
-    public record Credentials(String username, byte[] password) {
-    }
-
     private record Registration(List<Subscription> subscriptions, MessageListener listener) {
     }
 
@@ -76,7 +71,6 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private String clientId;
     private String username;
     private String password;
-    private Supplier<Credentials> credentialsSupplier;
     private String trustedCa;
     private SSLSocketFactory tlsSocketFactory;
     private int keepAliveSeconds = 30;
@@ -233,12 +227,11 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             options.setSocketFactory(tlsSocketFactory);
         }
         try {
-            Credentials credentials = credentials();
-            if (credentials.username() != null && !credentials.username().isEmpty()) {
-                options.setUserName(credentials.username());
+            if (username != null && !username.isEmpty()) {
+                options.setUserName(username);
             }
-            if (credentials.password() != null && credentials.password().length > 0) {
-                options.setPassword(credentials.password());
+            if (password != null && !password.isEmpty()) {
+                options.setPassword(password.getBytes(StandardCharsets.UTF_8));
             }
             client.connect(options, null, new MqttActionListener() {
                 @Override
@@ -254,13 +247,6 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         } catch (Exception e) {
             retryLater("cannot connect to " + BrokerUrl.redacted(brokerUrl) + ": " + describe(e));
         }
-    }
-
-    private Credentials credentials() {
-        if (credentialsSupplier != null) {
-            return credentialsSupplier.get();
-        }
-        return new Credentials(username, password == null ? null : password.getBytes(StandardCharsets.UTF_8));
     }
 
     private void connected() {
@@ -511,11 +497,6 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     /** CA certificates for ssl:// brokers, as PEM text or a PEM file path; empty: the JVM's trust store. */
     public void setTrustedCa(String trustedCa) {
         this.trustedCa = trustedCa;
-    }
-
-    /** Asked before every connect attempt; takes precedence over username and password. */
-    public void setCredentialsSupplier(Supplier<Credentials> credentialsSupplier) {
-        this.credentialsSupplier = credentialsSupplier;
     }
 
     public int getKeepAliveSeconds() {
