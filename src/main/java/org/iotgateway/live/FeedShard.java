@@ -31,6 +31,8 @@ final class FeedShard {
     private final List<FeedClient> dirty = new ArrayList<>();
     private final AtomicInteger pending = new AtomicInteger();
     private boolean flushScheduled;
+    // read by the MQTT thread when it has to skip this loop
+    private volatile int clientCount;
     private boolean retainedFullReported;
     private long retainedBytes;
     private long sent;
@@ -46,7 +48,7 @@ final class FeedShard {
     void submit(String topic, ByteBuf frame, boolean retainedFlag, boolean clearsRetained) {
         if (pending.incrementAndGet() > feed.getMaxPendingMessages()) {
             pending.decrementAndGet();
-            feed.overloaded(clients.size());
+            feed.overloaded(clientCount);
             return;
         }
         frame.retain();
@@ -104,6 +106,7 @@ final class FeedShard {
     void add(FeedClient client) {
         replayRetained(client, List.of());
         clients.add(client);
+        clientCount = clients.size();
         scheduleFlush();
     }
 
@@ -120,12 +123,9 @@ final class FeedShard {
 
     void remove(FeedClient client) {
         clients.remove(client);
+        clientCount = clients.size();
         dirty.remove(client);
         client.discardBacklog();
-    }
-
-    int clientCount() {
-        return clients.size();
     }
 
     void markDirty(FeedClient client) {
@@ -172,6 +172,7 @@ final class FeedShard {
             FeedClient client = it.next();
             if (client.overloadedNanos(now) > limit) {
                 it.remove();
+                clientCount = clients.size();
                 String reason = "too slow: " + client.droppedSinceCaughtUp() + " messages dropped in "
                         + TimeUnit.NANOSECONDS.toSeconds(client.overloadedNanos(now)) + " s";
                 LOG.warn("Live feed: disconnecting {}: {}", client.address, reason);
