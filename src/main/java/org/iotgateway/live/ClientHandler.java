@@ -38,7 +38,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         List<String> requested = ctx.channel().attr(HttpGate.REQUESTED_FILTERS).get();
         List<TopicFilter> filters;
         try {
-            filters = requested == null || requested.isEmpty() ? List.of(TopicFilter.parse("#")) : HttpGate.parseFilters(requested);
+            filters = requested == null || requested.isEmpty() ? List.of(TopicFilter.parse("#"))
+                    : requested.stream().map(TopicFilter::parse).toList();
         } catch (IllegalArgumentException e) {
             String reason = "invalid filter: " + e.getMessage();
             ctx.writeAndFlush(new TextWebSocketFrame(ClientRequest.reply(null, "error", reason)));
@@ -64,7 +65,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (client != null) {
             shard.remove(client);
-            feed.disconnected();
             client = null;
         }
         ctx.fireChannelInactive();

@@ -128,6 +128,10 @@ final class FeedShard {
         client.discardBacklog();
     }
 
+    int clientCount() {
+        return clientCount;
+    }
+
     void markDirty(FeedClient client) {
         dirty.add(client);
     }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,7 +22,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
-import org.iotgateway.mqtt.TopicFilter;
 
 /**
  * HTTP in front of the feed: serves the dashboard, and lets a WebSocket handshake on the feed path through only with
@@ -33,24 +31,41 @@ final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     static final AttributeKey<List<String>> REQUESTED_FILTERS = AttributeKey.valueOf("live.requested-filters");
 
-    private static final Map<String, String[]> DASHBOARD = Map.of(
-            "/", new String[] {"live/index.html", "text/html; charset=utf-8"},
-            "/index.html", new String[] {"live/index.html", "text/html; charset=utf-8"},
-            "/app.js", new String[] {"live/app.js", "text/javascript; charset=utf-8"},
-            "/style.css", new String[] {"live/style.css", "text/css; charset=utf-8"});
+    /** A file of the dashboard, read once. */
+    record Asset(byte[] body, String contentType) {
+    }
 
     private final String feedPath;
     private final byte[] bearerToken;
-    private final boolean dashboard;
+    private final Map<String, Asset> dashboard;
 
-    HttpGate(String feedPath, String bearerToken, boolean dashboard) {
+    HttpGate(String feedPath, String bearerToken, Map<String, Asset> dashboard) {
         this.feedPath = feedPath;
         this.bearerToken = bearerToken == null || bearerToken.isBlank() ? null : bearerToken.getBytes(StandardCharsets.UTF_8);
         this.dashboard = dashboard;
     }
 
+    /** The dashboard's files by path; the page learns where the feed is from its meta tag. */
+    static Map<String, Asset> dashboard(String feedPath) throws IOException {
+        String page = new String(resource("live/index.html"), StandardCharsets.UTF_8)
+                .replace("<meta name=\"feed-path\" content=\"/ws\">", "<meta name=\"feed-path\" content=\"" + feedPath + "\">");
+        Asset index = new Asset(page.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
+        return Map.of("/", index, "/index.html", index,
+                "/app.js", new Asset(resource("live/app.js"), "text/javascript; charset=utf-8"),
+                "/style.css", new Asset(resource("live/style.css"), "text/css; charset=utf-8"));
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = HttpGate.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IOException("the dashboard file " + name + " is missing from the class path");
+            }
+            return in.readAllBytes();
+        }
+    }
+
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (!request.decoderResult().isSuccess()) {
             respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
             return;
@@ -69,25 +84,15 @@ final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
             ctx.fireChannelRead(request.retain());
             return;
         }
-        String[] file = dashboard ? DASHBOARD.get(path) : null;
-        if (file == null) {
+        Asset asset = dashboard.get(path);
+        if (asset == null) {
             respond(ctx, request, HttpResponseStatus.NOT_FOUND, "not found: " + path);
         } else if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
             respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD");
         } else {
-            byte[] body;
-            try (InputStream in = HttpGate.class.getClassLoader().getResourceAsStream(file[0])) {
-                body = in.readAllBytes();
-            }
-            if (file[0].endsWith(".html")) {
-                // the page learns where the feed is from its own meta tag
-                body = new String(body, StandardCharsets.UTF_8)
-                        .replace("<meta name=\"feed-path\" content=\"/ws\">", "<meta name=\"feed-path\" content=\"" + feedPath + "\">")
-                        .getBytes(StandardCharsets.UTF_8);
-            }
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                    Unpooled.wrappedBuffer(body));
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, file[1]);
+                    Unpooled.wrappedBuffer(asset.body()));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, asset.contentType());
             response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
             send(ctx, request, response);
         }
@@ -106,14 +111,6 @@ final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
             presented = query.parameters().get("access_token").get(0);
         }
         return presented != null && MessageDigest.isEqual(bearerToken, presented.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static List<TopicFilter> parseFilters(List<String> texts) {
-        List<TopicFilter> filters = new ArrayList<>();
-        for (String text : texts) {
-            filters.add(TopicFilter.parse(text));
-        }
-        return filters;
     }
 
     private static void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status, String body) {

@@ -6,7 +6,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import io.micrometer.core.instrument.Counter;
@@ -75,7 +74,8 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private String clientPublishUri = "direct:live-client-publish";
 
     private final Map<EventExecutor, FeedShard> shards = new IdentityHashMap<>();
-    private List<FeedShard> shardList = List.of();
+    // read by the metrics scrape too
+    private volatile List<FeedShard> shardList = List.of();
     private List<TopicFilter> publishAllowList = List.of();
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
@@ -90,7 +90,6 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private Counter connections;
     private Counter rejectedRequests;
     private Counter clientPublishes;
-    private final AtomicInteger connected = new AtomicInteger();
 
     @Override
     protected void doStart() throws Exception {
@@ -109,6 +108,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
             created.add(shard);
         }
         shardList = List.copyOf(created);
+        Map<String, HttpGate.Asset> dashboard = dashboardEnabled ? HttpGate.dashboard(path) : Map.of();
         WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(path).checkStartsWith(true).maxFramePayloadLength(maxRequestBytes)
                 .handleCloseFrames(true).dropPongFrames(true).build();
@@ -122,7 +122,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                         channel.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(maxRequestBytes))
-                                .addLast(new HttpGate(path, bearerToken, dashboardEnabled))
+                                .addLast(new HttpGate(path, bearerToken, dashboard))
                                 .addLast(new WebSocketServerProtocolHandler(websocket))
                                 .addLast(new ClientHandler(LiveFeed.this));
                     }
@@ -147,7 +147,8 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private void registerMetrics() {
         MeterRegistry registry = GatewayMeters.registry(camelContext);
         String portTag = String.valueOf(port);
-        Gauge.builder("live.clients", connected, Number::intValue).tag("port", portTag)
+        Gauge.builder("live.clients", this, feed -> feed.shardList.stream().mapToInt(FeedShard::clientCount).sum())
+                .tag("port", portTag)
                 .description("WebSocket clients connected to the live feed").register(registry);
         connections = Counter.builder("live.connections").tag("port", portTag)
                 .description("WebSocket connections accepted").register(registry);
@@ -258,12 +259,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     }
 
     void connected() {
-        connected.incrementAndGet();
         connections.increment();
-    }
-
-    void disconnected() {
-        connected.decrementAndGet();
     }
 
     void disconnectedTooSlow() {

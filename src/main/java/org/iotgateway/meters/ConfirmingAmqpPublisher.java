@@ -19,14 +19,13 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import io.micrometer.core.instrument.Timer;
 import org.apache.camel.AsyncCallback;
-import org.apache.camel.AsyncProcessor;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
-import org.apache.camel.support.service.ServiceSupport;
+import org.apache.camel.support.AsyncProcessorSupport;
 import org.iotgateway.GatewayMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * pays a system call per message. When the connection drops it is opened again in the background, and publishing
  * fails fast meanwhile.
  */
-public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProcessor, CamelContextAware {
+public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements CamelContextAware {
 
     /** The routing key of the message. */
     public static final String ROUTING_KEY = "CamelAmqpRoutingKey";
@@ -359,18 +358,6 @@ public class ConfirmingAmqpPublisher extends ServiceSupport implements AsyncProc
         exchange.setException(new PublishException(reason));
         callback.done(true);
         return true;
-    }
-
-    @Override
-    public void process(Exchange exchange) throws Exception {
-        org.apache.camel.support.AsyncProcessorHelper.process(this, exchange);
-    }
-
-    @Override
-    public java.util.concurrent.CompletableFuture<Exchange> processAsync(Exchange exchange) {
-        java.util.concurrent.CompletableFuture<Exchange> future = new java.util.concurrent.CompletableFuture<>();
-        process(exchange, doneSync -> future.complete(exchange));
-        return future;
     }
 
     /** Readiness: DOWN while there is no connection to RabbitMQ, or while the broker blocks publishing. */

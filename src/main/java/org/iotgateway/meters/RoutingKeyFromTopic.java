@@ -3,6 +3,7 @@ package org.iotgateway.meters;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.iotgateway.mqttsn.MqttSnConstants;
 
 /**
  * Sets the AMQP routing key from an MQTT topic name as RabbitMQ's MQTT plugin and the Python gateway do: levels
@@ -14,7 +15,7 @@ import org.apache.camel.Processor;
  */
 public class RoutingKeyFromTopic implements Processor {
 
-    private String topicHeader = "CamelMqttSnTopicName";
+    private String topicHeader = MqttSnConstants.TOPIC_NAME;
 
     @Override
     public void process(Exchange exchange) {

@@ -17,9 +17,7 @@ public class MqttComponent extends DefaultComponent {
             throw new IllegalArgumentException("mqtt:" + remaining + " names no MqttConnection bean: declare one named '"
                     + remaining + "' in the route group's beans");
         }
-        if (connection.getName() == null || "mqtt".equals(connection.getName())) {
-            connection.setName(remaining);
-        }
+        connection.nameAfter(remaining);
         MqttEndpoint endpoint = new MqttEndpoint(uri, this, remaining, connection);
         setProperties(endpoint, parameters);
         return endpoint;

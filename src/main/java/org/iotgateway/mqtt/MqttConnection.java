@@ -66,7 +66,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     }
 
     private CamelContext camelContext;
-    private String name = "mqtt";
+    private String name;
     private String brokerUrl;
     private String clientId;
     private String username;
@@ -447,13 +447,12 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         this.camelContext = camelContext;
     }
 
-    public String getName() {
-        return name;
-    }
-
-    /** Names the connection in logs, metrics ({@code connection} tag) and the health check ({@code mqtt-<name>}). */
-    public void setName(String name) {
-        this.name = name;
+    /**
+     * The connection is named after its bean, by the endpoints that use it: in logs, metrics ({@code connection} tag)
+     * and its health check ({@code mqtt-<name>}).
+     */
+    void nameAfter(String beanName) {
+        this.name = beanName;
     }
 
     public String getBrokerUrl() {
