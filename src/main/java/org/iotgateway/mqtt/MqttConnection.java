@@ -1,6 +1,7 @@
 package org.iotgateway.mqtt;
 
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocketFactory;
 
 import io.micrometer.core.instrument.Counter;
@@ -24,6 +26,7 @@ import org.apache.camel.CamelContextAware;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
@@ -71,6 +74,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private String clientId;
     private String username;
     private String password;
+    private MqttCredentials credentials;
     private String trustedCa;
     private SSLSocketFactory tlsSocketFactory;
     private int keepAliveSeconds = 30;
@@ -190,6 +194,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             thread.setDaemon(true);
             return thread;
         });
+        ServiceHelper.startService(credentials);
         LOG.info("MQTT connection '{}' to {} as client id {}", name, BrokerUrl.redacted(brokerUrl), id);
         connector.execute(this::connect);
     }
@@ -211,6 +216,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
                 health.getCheck("mqtt-" + name).ifPresent(health::unregister);
             }
         }
+        ServiceHelper.stopService(credentials);
         subscribed = false;
         problem = "stopped";
     }
@@ -226,12 +232,19 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         if (tlsSocketFactory != null) {
             options.setSocketFactory(tlsSocketFactory);
         }
+        MqttCredentials.Credentials login;
         try {
-            if (username != null && !username.isEmpty()) {
-                options.setUserName(username);
+            login = credentials != null ? credentials.next() : new MqttCredentials.Credentials(username, password);
+        } catch (Exception e) {
+            retryLater("cannot connect without credentials: " + describe(e));
+            return;
+        }
+        try {
+            if (login.username() != null && !login.username().isEmpty()) {
+                options.setUserName(login.username());
             }
-            if (password != null && !password.isEmpty()) {
-                options.setPassword(password.getBytes(StandardCharsets.UTF_8));
+            if (login.password() != null && !login.password().isEmpty()) {
+                options.setPassword(login.password().getBytes(StandardCharsets.UTF_8));
             }
             client.connect(options, null, new MqttActionListener() {
                 @Override
@@ -354,9 +367,21 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         Throwable cause = failure;
         while (cause.getCause() != null && cause.getCause() != cause) {
             cause = cause.getCause();
+            if (cause instanceof SSLException || cause instanceof GeneralSecurityException) {
+                // Paho wraps a refused certificate in an "Untranslated MqttException": say what TLS said
+                return "TLS handshake failed: " + rootMessage(cause);
+            }
         }
         String text = failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName();
         return cause == failure ? text : text + " (" + cause + ")";
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.toString();
     }
 
     private final class Callback implements MqttCallback {
@@ -487,6 +512,15 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     public void setPassword(String password) {
         this.password = password;
+    }
+
+    public MqttCredentials getCredentials() {
+        return credentials;
+    }
+
+    /** Obtains user name and password for every connect attempt; when set, username and password are not used. */
+    public void setCredentials(MqttCredentials credentials) {
+        this.credentials = credentials;
     }
 
     public String getTrustedCa() {

@@ -9,8 +9,9 @@ import org.apache.camel.support.DefaultConsumer;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 
 /**
- * Runs the route for every message of its subscriptions, one at a time on the connection's callback thread, so that
- * messages keep the broker's order. The broker gets the QoS 1/2 acknowledgement once the route has run.
+ * Runs the route for every message of its subscriptions on the connection's callback thread, so that messages keep the
+ * broker's order. The broker gets the QoS 1/2 acknowledgement once the route has run or handed the message off (to
+ * {@code threads}, or to a producer that completes later).
  */
 public class MqttConsumer extends DefaultConsumer implements MqttConnection.MessageListener {
 
@@ -52,15 +53,14 @@ public class MqttConsumer extends DefaultConsumer implements MqttConnection.Mess
         message.setHeader(MqttConstants.RETAINED, mqttMessage.isRetained());
         message.setHeader(MqttConstants.DUPLICATE, mqttMessage.isDuplicate());
         message.setHeader(MqttConstants.RECEIVED_AT, receivedAtMillis);
-        try {
-            getProcessor().process(exchange);
-        } catch (Exception e) {
-            exchange.setException(e);
-        }
-        if (exchange.getException() != null) {
-            getExceptionHandler().handleException("Processing the MQTT message on '" + topic + "'", exchange,
-                    exchange.getException());
-        }
-        releaseExchange(exchange, false);
+        // asynchronously: a route that publishes on this connection, or hands off to threads, must not hold the
+        // callback thread that completes its publish (waiting for it there would deadlock)
+        getAsyncProcessor().process(exchange, doneSync -> {
+            if (exchange.getException() != null) {
+                getExceptionHandler().handleException("Processing the MQTT message on '" + topic + "'", exchange,
+                        exchange.getException());
+            }
+            releaseExchange(exchange, false);
+        });
     }
 }
