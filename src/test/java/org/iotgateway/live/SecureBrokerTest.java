@@ -9,12 +9,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.TestPki;
 import org.iotgateway.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,29 +31,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class SecureBrokerTest {
 
     private static Path work;
+    private static TestPki pki;
     private static Process broker;
     private static int port;
 
     @BeforeAll
     static void startBroker() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mosquitto")) && Files.isExecutable(Path.of("/usr/bin/openssl")),
-                "needs mosquitto and openssl (Debian packages mosquitto, openssl), as .ci/run installs");
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mosquitto")), "needs mosquitto (Debian package mosquitto), as .ci/run installs");
         // mosquitto started as root reads its files as the user mosquitto
         work = Files.createTempDirectory("secure-broker", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
-                "-keyout", "ca.key", "-out", "ca.pem");
-        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
-        Files.writeString(work.resolve("san.ext"), "subjectAltName=DNS:localhost\n");
-        run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "2", "-extfile", "san.ext", "-out", "server.pem");
+        pki = TestPki.create(work);
         run("mosquitto_passwd", "-c", "-b", "passwd", "feed", "s3cret");
-        for (String file : List.of("server.key", "passwd")) {
-            Files.setPosixFilePermissions(work.resolve(file), PosixFilePermissions.fromString("rw-r--r--"));
-        }
+        Files.setPosixFilePermissions(work.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));
         port = RunningGateway.freeTcpPort();
         Files.writeString(work.resolve("mosquitto.conf"), "listener " + port + " 127.0.0.1\n"
-                + "cafile " + work.resolve("ca.pem") + "\ncertfile " + work.resolve("server.pem") + "\nkeyfile "
-                + work.resolve("server.key") + "\nallow_anonymous false\npassword_file " + work.resolve("passwd") + "\n");
+                + "cafile " + pki.caPem() + "\ncertfile " + pki.serverPem() + "\nkeyfile "
+                + pki.serverKey() + "\nallow_anonymous false\npassword_file " + work.resolve("passwd") + "\n");
         broker = new ProcessBuilder("/usr/sbin/mosquitto", "-c", work.resolve("mosquitto.conf").toString())
                 .redirectErrorStream(true).redirectOutput(work.resolve("mosquitto.log").toFile()).start();
         await().atMost(10, TimeUnit.SECONDS).until(() -> {
@@ -80,7 +73,7 @@ class SecureBrokerTest {
 
     private static RunningGateway gateway(String url, String password) throws Exception {
         return RunningGateway.startOnly("live", Map.of("live.mqtt-url", url, "live.mqtt-username", "feed",
-                "live.mqtt-password", password, "live.mqtt-trusted-ca", work.resolve("ca.pem").toString(),
+                "live.mqtt-password", password, "live.mqtt-trusted-ca", pki.caPem().toString(),
                 "live.topics", "secure/#"));
     }
 
@@ -92,7 +85,7 @@ class SecureBrokerTest {
             try (WsClient browser = WsClient.connect(URI.create("ws://127.0.0.1:" + gateway.property("live.port") + "/ws"))) {
                 browser.send("{\"subscribe\":[\"secure/#\"]}");
                 browser.awaitMessages(1);
-                run("mosquitto_pub", "-h", "localhost", "-p", Integer.toString(port), "--cafile", work.resolve("ca.pem").toString(),
+                run("mosquitto_pub", "-h", "localhost", "-p", Integer.toString(port), "--cafile", pki.caPem().toString(),
                         "-u", "feed", "-P", "s3cret", "-t", "secure/door", "-m", "locked", "-q", "1");
                 assertThat(browser.awaitMessages(2).get(1)).contains("\"topic\":\"secure/door\"", "\"data\":\"locked\"");
             }
@@ -122,7 +115,7 @@ class SecureBrokerTest {
         Map<String, String> environment = application.environment();
         environment.put("MQTTSN_ENABLED", "false");
         environment.put("LIVE_MQTT_URL", "ssl://localhost:" + port);
-        environment.put("LIVE_MQTT_TRUSTED_CA", work.resolve("ca.pem").toString());
+        environment.put("LIVE_MQTT_TRUSTED_CA", pki.caPem().toString());
         environment.put("LIVE_PORT", Integer.toString(RunningGateway.freeTcpPort()));
         environment.put("GATEWAY_MANAGEMENT_PORT", Integer.toString(management));
         environment.put("MQTT_USER", "feed");

@@ -1,0 +1,258 @@
+package org.iotgateway.inverter;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.iotgateway.mqtt.MqttConnection;
+import org.iotgateway.testing.CapturedLogs;
+import org.iotgateway.testing.MqttTestClient;
+import org.iotgateway.testing.MqttTestClient.Received;
+import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.TestPki;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The inverter bridge between a TLS broker that checks JWTs and a stub of the solar gateway's web API, both speaking
+ * the real protocols; a cloud client sends the Modbus requests and reads the answers and the state.
+ */
+class InverterBridgeTest {
+
+    private static final String TIMESTAMP = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z";
+
+    private static Path work;
+    private static TestPki pki;
+    private static SolarGatewayStub webApi;
+    private static JwtCheckingBroker broker;
+    private static int brokerPort;
+    private static CapturedLogs logs;
+    private static RunningGateway gateway;
+    private static MqttTestClient cloud;
+    private static BlockingQueue<Received> responses;
+    private static BlockingQueue<Received> states;
+
+    @BeforeAll
+    static void start() throws Exception {
+        work = Files.createTempDirectory("inverter");
+        pki = TestPki.create(Files.createDirectories(work.resolve("pki")));
+        webApi = new SolarGatewayStub(RunningGateway.freeTcpPort());
+        // short-lived tokens, so that a reconnect a few seconds later needs a new one
+        webApi.tokenLifetime = Duration.ofSeconds(3);
+        brokerPort = RunningGateway.freeTcpPort();
+        broker = new JwtCheckingBroker(work.resolve("broker"), brokerPort, pki, webApi::rejection);
+        logs = new CapturedLogs();
+        gateway = bridge(Map.of());
+        cloud = new MqttTestClient("ssl://localhost:" + brokerPort, JwtCheckingBroker.CLOUD_USER,
+                JwtCheckingBroker.CLOUD_PASSWORD, pki.clientSocketFactory());
+        responses = cloud.subscribe("iamcat/modbus/response");
+        states = cloud.subscribe("iamcat/state");
+        await().atMost(30, TimeUnit.SECONDS).until(() -> connection(gateway).isReady());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (cloud != null) {
+            cloud.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (logs != null) {
+            logs.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+        if (webApi != null) {
+            webApi.close();
+        }
+    }
+
+    private static RunningGateway bridge(Map<String, String> overrides) throws Exception {
+        Map<String, String> settings = new HashMap<>(Map.of("inverter.enabled", "true",
+                "inverter.broker-host", "localhost", "inverter.broker-port", Integer.toString(brokerPort),
+                "inverter.root-ca", pki.caPem().toString(),
+                "inverter.web-host", "127.0.0.1", "inverter.web-port", webApi.url().replaceAll(".*:", ""),
+                "inverter.web-timeout-millis", "1000", "inverter.state-period-millis", "1000",
+                "inverter.state-timeout-millis", "500"));
+        settings.putAll(overrides);
+        return RunningGateway.startOnly("inverter", settings);
+    }
+
+    private static MqttConnection connection(RunningGateway gateway) {
+        return gateway.context().getRegistry().lookupByNameAndType("inverterMqtt", MqttConnection.class);
+    }
+
+    /** Sends a request as the cloud does and returns the bridge's answer with its timestamp replaced by TS. */
+    private static String ask(String request) throws Exception {
+        cloud.publish("iamcat/modbus/request", request.getBytes(StandardCharsets.UTF_8), 1, false);
+        Received response = responses.poll(15, TimeUnit.SECONDS);
+        assertThat(response).as("answer to " + request).isNotNull();
+        assertThat(response.text()).matches("\\{\"timestamp\":\"" + TIMESTAMP + "\",.*");
+        return response.text().replaceFirst(TIMESTAMP, "TS");
+    }
+
+    private static String readiness(RunningGateway gateway) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void should_log_in_over_tls_with_the_serial_number_and_a_fresh_jwt() throws Exception {
+        JwtCheckingBroker.Login first = broker.logins.stream()
+                .filter(login -> login.username().equals(SolarGatewayStub.SERIAL)).findFirst().orElseThrow();
+        assertThat(first.rejection()).isNull();
+        assertThat(webApi.jwtRequests.get(0).toString()).matches("\\{\"barn\":\\{\"sub\":\"" + SolarGatewayStub.SERIAL
+                + "\",\"iat\":\"" + TIMESTAMP + "\",\"exp\":\"" + TIMESTAMP + "\"},"
+                + "\"headers\":\\{\"alg\":\"ES256\",\"typ\":\"JWT\"},\"expires_in\":5}");
+        assertThat(readiness(gateway)).startsWith("{\"status\":\"UP\"");
+    }
+
+    @Test
+    void should_present_a_new_valid_token_when_reconnecting_after_the_first_expired() throws Exception {
+        JwtCheckingBroker.Login before = lastBridgeLogin();
+        // the token the bridge connected with has expired by now
+        Thread.sleep(3500);
+        assertThat(webApi.rejection(before.username(), before.password())).isEqualTo("token expired");
+        broker.disconnect(before.clientId());
+        await().atMost(20, TimeUnit.SECONDS).until(() -> lastBridgeLogin() != before && connection(gateway).isReady());
+        JwtCheckingBroker.Login after = lastBridgeLogin();
+        assertThat(after.rejection()).isNull();
+        assertThat(after.password()).isNotEqualTo(before.password());
+        assertThat(broker.logins).filteredOn(login -> login.username().equals(SolarGatewayStub.SERIAL))
+                .allMatch(login -> login.rejection() == null);
+        assertThat(ask("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":1}")).contains("\"value\":50.0");
+    }
+
+    private static JwtCheckingBroker.Login lastBridgeLogin() {
+        List<JwtCheckingBroker.Login> bridge = broker.logins.stream()
+                .filter(login -> login.username().equals(SolarGatewayStub.SERIAL)).toList();
+        return bridge.get(bridge.size() - 1);
+    }
+
+    @Test
+    void should_answer_the_originals_requests_with_the_api_answer_verbatim() throws Exception {
+        String read = "{\"function_code\": 3, \"device_id\": \"A2332407312\", \"address\": 10056, \"size\": 1, "
+                + "\"type\": \"U16\", \"endianess\": \"big\", \"scale_factor\": 1}";
+        assertThat(ask(read)).isEqualTo("{\"timestamp\":\"TS\",\"type\":\"modbus_response\",\"request\":" + read
+                + ",\"response\":{\"register\":10056,\"size\":1,\"raw_value\":\"01f4\",\"swapped_value\":\"f401\",\"value\":50.0}}");
+        assertThat(lastQuery()).isEqualTo("device_id=A2332407312&function_code=3&address=10056&size=1&type=U16&endianess=big&scale_factor=1");
+
+        String write = "{\"function_code\": 16, \"device_id\": \"A2332407312\", \"address\": 33207, \"values\": 170, \"type\": \"U16\"}";
+        assertThat(ask(write)).isEqualTo("{\"timestamp\":\"TS\",\"type\":\"modbus_response\",\"request\":" + write
+                + ",\"response\":{\"address\":33207,\"success\":true,\"values\":[170]}}");
+        assertThat(lastQuery()).isEqualTo("device_id=A2332407312&address=33207&function_code=16&values=170&type=U16");
+
+        String writeList = "{\"function_code\":16,\"device_id\":\"A2332407312\",\"address\":1000,\"values\":[10,20,30]}";
+        assertThat(ask(writeList)).isEqualTo("{\"timestamp\":\"TS\",\"type\":\"modbus_response\",\"request\":" + writeList
+                + ",\"response\":{\"address\":1000,\"success\":true,\"values\":[10,20,30]}}");
+        assertThat(lastQuery()).isEqualTo("device_id=A2332407312&address=1000&function_code=16&values=10%2C20%2C30&type=U16");
+
+        // numeric strings, register 0 (which the original refused) and the read defaults
+        assertThat(ask("{\"function_code\":\"4\",\"device_id\":\"A2332407312\",\"address\":\"0\"}")).contains("\"register\":0");
+        assertThat(lastQuery()).isEqualTo("device_id=A2332407312&function_code=4&address=0&size=1&type=U16&endianess=big&scale_factor=1");
+    }
+
+    private static String lastQuery() {
+        return webApi.modbusQueries.get(webApi.modbusQueries.size() - 1);
+    }
+
+    @Test
+    void should_answer_every_failed_request_with_the_specific_reason() throws Exception {
+        Map<String, String> expectedResponses = new java.util.LinkedHashMap<>();
+        expectedResponses.put("{\"function_code\":3,", failure("invalid JSON: Unexpected end-of-input within/between Object entries at line 1 column 20", null));
+        expectedResponses.put("[1,2]", failure("the request must be a JSON object", null));
+        expectedResponses.put("{\"device_id\":\"A2332407312\",\"address\":1}", failure("missing field: function_code", null));
+        expectedResponses.put("{\"function_code\":99,\"device_id\":\"A2332407312\",\"address\":1}",
+                failure("unsupported function_code 99: 3 and 4 read registers, 16 writes them", null));
+        expectedResponses.put("{\"function_code\":3,\"address\":1}", failure("missing field: device_id", null));
+        expectedResponses.put("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":-1}",
+                failure("address must be from 0 to 65535, got -1", null));
+        expectedResponses.put("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":\"ten\"}",
+                failure("address must be an integer, got \\\"ten\\\"", null));
+        expectedResponses.put("{\"function_code\":16,\"device_id\":\"A2332407312\",\"address\":1}", failure("missing field: values", null));
+        expectedResponses.put("{\"function_code\":16,\"device_id\":\"A2332407312\",\"address\":1,\"values\":\"10,x\"}",
+                failure("values must be an integer, a list of integers or a comma-separated string of integers, got \\\"10,x\\\"", null));
+        expectedResponses.put("{\"function_code\":3,\"device_id\":\"nope\",\"address\":1}", failure("device nope not found", 400));
+        expectedResponses.put("{\"function_code\":3,\"device_id\":\"broken\",\"address\":1}",
+                failure("modbus timeout talking to the inverter", 500));
+        expectedResponses.put("{\"function_code\":3,\"device_id\":\"html\",\"address\":1}", failure("the web API answered HTTP 502", 502));
+        expectedResponses.put("{\"function_code\":3,\"device_id\":\"slow\",\"address\":1}",
+                failure("the web API did not answer the Modbus call within 1000 ms", null));
+        for (Map.Entry<String, String> expected : expectedResponses.entrySet()) {
+            String request = expected.getKey();
+            String quoted = request.startsWith("{\"function_code\":3,") && request.length() == 19
+                    ? "\"" + request.replace("\"", "\\\"") + "\"" : request;
+            assertThat(ask(request)).isEqualTo("{\"timestamp\":\"TS\",\"type\":\"modbus_response\",\"request\":" + quoted
+                    + ",\"response\":" + expected.getValue() + "}");
+        }
+        assertThat(gateway.metrics()).containsPattern("inverter_modbus_responses_total\\{success=\"false\"} (1[3-9]|[2-9]\\d)\\.0");
+    }
+
+    private static String failure(String error, Integer status) {
+        return "{\"success\":false,\"error\":\"" + error + "\",\"status\":" + status + "}";
+    }
+
+    @Test
+    void should_publish_the_fallback_state_and_answer_requests_while_the_api_is_down_then_recover() throws Exception {
+        Received state = states.poll(5, TimeUnit.SECONDS);
+        assertThat(state).isNotNull();
+        assertThat(state.text()).matches("\\{\"status\":\"online\",\"uptime\":1234.5,\"version\":\"0.21.3\",\"timestamp\":\""
+                + TIMESTAMP + "\",\"connected_devices\":3,\"type\":\"gateway_state\"}");
+        webApi.stop();
+        try {
+            await().atMost(10, TimeUnit.SECONDS).until(() -> states.take().text().contains("api_unavailable"));
+            Received fallback = states.take();
+            assertThat(fallback.text()).matches("\\{\"timestamp\":\"" + TIMESTAMP + "\",\"type\":\"gateway_state\","
+                    + "\"status\":\"api_unavailable\",\"uptime\":\\d+\\.\\d+,\"version\":\"1.0.0\","
+                    + "\"error\":\"Failed to fetch state from web container\"}");
+            assertThat(ask("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":1}"))
+                    .endsWith(failure("the web API at " + webApi.url() + " is unreachable (connection refused)", null) + "}");
+            assertThat(readiness(gateway)).contains("\"inverter-web-api\"").contains("unreachable");
+        } finally {
+            webApi.start();
+        }
+        await().atMost(10, TimeUnit.SECONDS).until(() -> states.take().text().contains("\"status\":\"online\""));
+        await().atMost(10, TimeUnit.SECONDS).until(() -> readiness(gateway).startsWith("{\"status\":\"UP\""));
+    }
+
+    @Test
+    void should_never_log_or_expose_the_jwt() throws Exception {
+        String everything = logs.text() + gateway.metrics() + readiness(gateway);
+        assertThat(broker.logins).filteredOn(login -> login.username().equals(SolarGatewayStub.SERIAL)).isNotEmpty()
+                .allSatisfy(login -> assertThat(everything).doesNotContain(login.password())
+                        .doesNotContain(login.password().substring(login.password().lastIndexOf('.') + 1)));
+        assertThat(logs.text()).contains("Obtained a JWT valid for 5 min for serial number " + SolarGatewayStub.SERIAL);
+    }
+
+    @Test
+    void should_refuse_a_broker_whose_certificate_comes_from_another_ca_or_names_another_host() throws Exception {
+        TestPki otherCa = TestPki.create(Files.createDirectories(work.resolve("other-ca")));
+        try (RunningGateway wrongCa = bridge(Map.of("inverter.root-ca", otherCa.caPem().toString()))) {
+            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(wrongCa), body -> body.contains("cannot connect"));
+            assertThat(readiness(wrongCa)).contains("TLS handshake failed: Path does not chain with any of the trust anchors");
+        }
+        // the certificate names localhost, not 127.0.0.1
+        try (RunningGateway wrongHost = bridge(Map.of("inverter.broker-host", "127.0.0.1"))) {
+            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(wrongHost), body -> body.contains("cannot connect"));
+            assertThat(readiness(wrongHost)).contains("TLS handshake failed: No subject alternative names matching IP address 127.0.0.1 found");
+        }
+        assertThat(logs.text()).contains("WARN  MqttConnection - MQTT connection 'inverterMqtt': cannot connect to ssl://127.0.0.1:" + brokerPort);
+    }
+}
