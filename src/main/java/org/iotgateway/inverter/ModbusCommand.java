@@ -45,7 +45,9 @@ public record ModbusCommand(int functionCode, String query) {
         try {
             request = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new InverterFailure("invalid JSON: " + e.getOriginalMessage().lines().findFirst().orElse("")
+            String problem = e.getOriginalMessage().startsWith("Trailing token") ? "more text after the JSON value"
+                    : e.getOriginalMessage().lines().findFirst().orElse("");
+            throw new InverterFailure("invalid JSON: " + problem
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr() : ""));
         }
         if (request == null || !request.isObject()) {

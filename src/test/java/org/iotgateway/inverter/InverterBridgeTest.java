@@ -9,10 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.CapturedLogs;
@@ -33,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  */
 class InverterBridgeTest {
 
+    private static final String MAIN_BRIDGE = "main-bridge";
     private static final String TIMESTAMP = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z";
 
     private static Path work;
@@ -56,7 +61,7 @@ class InverterBridgeTest {
         brokerPort = RunningGateway.freeTcpPort();
         broker = new JwtCheckingBroker(work.resolve("broker"), brokerPort, pki, webApi::rejection);
         logs = new CapturedLogs();
-        gateway = bridge(Map.of());
+        gateway = bridge(Map.of("inverter.client-id", MAIN_BRIDGE));
         cloud = new MqttTestClient("ssl://localhost:" + brokerPort, JwtCheckingBroker.CLOUD_USER,
                 JwtCheckingBroker.CLOUD_PASSWORD, pki.clientSocketFactory());
         responses = cloud.subscribe("iamcat/modbus/response");
@@ -116,7 +121,8 @@ class InverterBridgeTest {
     @Test
     void should_log_in_over_tls_with_the_serial_number_and_a_fresh_jwt() throws Exception {
         JwtCheckingBroker.Login first = broker.logins.stream()
-                .filter(login -> login.username().equals(SolarGatewayStub.SERIAL)).findFirst().orElseThrow();
+                .filter(login -> login.clientId().equals(MAIN_BRIDGE)).findFirst().orElseThrow();
+        assertThat(first.username()).isEqualTo(SolarGatewayStub.SERIAL);
         assertThat(first.rejection()).isNull();
         assertThat(webApi.jwtRequests.get(0).toString()).matches("\\{\"barn\":\\{\"sub\":\"" + SolarGatewayStub.SERIAL
                 + "\",\"iat\":\"" + TIMESTAMP + "\",\"exp\":\"" + TIMESTAMP + "\"},"
@@ -142,7 +148,7 @@ class InverterBridgeTest {
 
     private static JwtCheckingBroker.Login lastBridgeLogin() {
         List<JwtCheckingBroker.Login> bridge = broker.logins.stream()
-                .filter(login -> login.username().equals(SolarGatewayStub.SERIAL)).toList();
+                .filter(login -> login.clientId().equals(MAIN_BRIDGE)).toList();
         return bridge.get(bridge.size() - 1);
     }
 
@@ -230,6 +236,57 @@ class InverterBridgeTest {
         }
         await().atMost(10, TimeUnit.SECONDS).until(() -> states.take().text().contains("\"status\":\"online\""));
         await().atMost(10, TimeUnit.SECONDS).until(() -> readiness(gateway).startsWith("{\"status\":\"UP\""));
+    }
+
+    @Test
+    void should_carry_a_burst_of_1000_requests_with_at_most_the_pool_in_flight_and_lose_none() throws Exception {
+        webApi.modbusLatencyMillis = 50;
+        webApi.maxInFlight.set(0);
+        try {
+            for (int address = 0; address < 1000; address++) {
+                cloud.publish("iamcat/modbus/request", ("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":"
+                        + address + ",\"burst\":true}").getBytes(StandardCharsets.UTF_8), 1, false);
+            }
+            Set<String> answered = new HashSet<>();
+            Pattern register = Pattern.compile("\"burst\":true},\"response\":\\{\"register\":(\\d+),");
+            while (answered.size() < 1000) {
+                Received response = responses.poll(30, TimeUnit.SECONDS);
+                assertThat(response).as("answer " + (answered.size() + 1) + " of 1000").isNotNull();
+                Matcher matcher = register.matcher(response.text());
+                if (matcher.find()) {
+                    assertThat(answered.add(matcher.group(1))).as("answered once: " + response.text()).isTrue();
+                }
+            }
+            assertThat(webApi.maxInFlight.get()).isEqualTo(Integer.parseInt(gateway.property("inverter.concurrency")));
+        } finally {
+            webApi.modbusLatencyMillis = 0;
+        }
+    }
+
+    @Test
+    void should_answer_busy_when_more_requests_wait_than_the_queue_holds() throws Exception {
+        try (RunningGateway small = bridge(Map.of("inverter.concurrency", "1", "inverter.queue-size", "1",
+                "inverter.client-id", "small-bridge"))) {
+            await().atMost(30, TimeUnit.SECONDS).until(() -> connection(small).isReady());
+            webApi.modbusLatencyMillis = 500;
+            try {
+                for (int address = 0; address < 5; address++) {
+                    cloud.publish("iamcat/modbus/request", ("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":"
+                            + address + "}").getBytes(StandardCharsets.UTF_8), 1, false);
+                }
+                // both bridges answer: the main one all five, the small one two and three "busy"
+                List<String> answers = new java.util.ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    Received response = responses.poll(30, TimeUnit.SECONDS);
+                    assertThat(response).isNotNull();
+                    answers.add(response.text());
+                }
+                assertThat(answers).filteredOn(answer -> answer.contains("the bridge is busy: too many requests are waiting"))
+                        .hasSize(3);
+            } finally {
+                webApi.modbusLatencyMillis = 0;
+            }
+        }
     }
 
     @Test
