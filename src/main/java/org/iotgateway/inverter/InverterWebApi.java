@@ -22,10 +22,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
-import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.support.service.ServiceSupport;
+import org.iotgateway.ReadinessCheck;
 import org.iotgateway.mqtt.MqttCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,24 +52,19 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
     private volatile String problem = "not called yet";
     private volatile String serialNumber;
     private volatile Instant tokenIssuedAt;
+    private final ReadinessCheck healthCheck = new WebApiHealthCheck();
 
     @Override
     protected void doStart() {
         if (url == null || url.isBlank()) {
             throw new IllegalArgumentException("the inverter web API has no url");
         }
-        HealthCheckRegistry health = camelContext != null ? HealthCheckRegistry.get(camelContext) : null;
-        if (health != null) {
-            health.register(new WebApiHealthCheck());
-        }
+        healthCheck.register(camelContext);
     }
 
     @Override
     protected void doStop() {
-        HealthCheckRegistry health = camelContext != null ? HealthCheckRegistry.get(camelContext) : null;
-        if (health != null) {
-            health.getCheck("inverter-web-api").ifPresent(health::unregister);
-        }
+        healthCheck.unregister(camelContext);
     }
 
     /** User name: the serial number from {@code GET /api/crypto}; password: a JWT from {@code POST /api/jwt/create}. */
@@ -200,14 +194,9 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
         return URI.create(url.replaceAll("/+$", "") + path);
     }
 
-    private final class WebApiHealthCheck extends AbstractHealthCheck {
+    private final class WebApiHealthCheck extends ReadinessCheck {
         WebApiHealthCheck() {
             super("inverter", "inverter-web-api");
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override

@@ -22,11 +22,10 @@ import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
-import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.support.AsyncProcessorSupport;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.ReadinessCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,12 +113,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         writer.start();
         scheduler.execute(() -> connect(url));
         scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
-        if (camelContext != null) {
-            HealthCheckRegistry registry = HealthCheckRegistry.get(camelContext);
-            if (registry != null) {
-                registry.register(new BrokerHealthCheck());
-            }
-        }
+        new BrokerHealthCheck().register(camelContext);
         confirmLatency = Timer.builder("amqp.publisher.confirm.latency").tag("exchange", exchangeName)
                 .description("From handing a message to RabbitMQ to its confirm")
                 .publishPercentileHistogram().register(GatewayMeters.registry(camelContext));
@@ -361,14 +355,9 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     }
 
     /** Readiness: DOWN while there is no connection to RabbitMQ, or while the broker blocks publishing. */
-    private final class BrokerHealthCheck extends AbstractHealthCheck {
+    private final class BrokerHealthCheck extends ReadinessCheck {
         BrokerHealthCheck() {
             super("meters", "rabbitmq-publisher");
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override

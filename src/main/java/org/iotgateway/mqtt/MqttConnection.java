@@ -23,9 +23,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
-import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
@@ -40,6 +38,7 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.ReadinessCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +93,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private boolean everConnected;
     private Counter reconnects;
     private Counter messagesIn;
+    private ReadinessCheck healthCheck;
 
     /** Starts the connection for one more endpoint. */
     public void acquire() {
@@ -183,12 +183,8 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
                 .description("Messages received from the MQTT broker").register(registry);
         Gauge.builder("mqtt.connected", this, connection -> connection.isReady() ? 1 : 0).tag("connection", name)
                 .description("1 while connected with every subscription granted").register(registry);
-        if (camelContext != null) {
-            HealthCheckRegistry health = HealthCheckRegistry.get(camelContext);
-            if (health != null) {
-                health.register(new ConnectionHealthCheck());
-            }
-        }
+        healthCheck = new ConnectionHealthCheck();
+        healthCheck.register(camelContext);
         connector = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "mqtt-" + name + "-connect");
             thread.setDaemon(true);
@@ -210,12 +206,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         } catch (MqttException e) {
             LOG.debug("MQTT connection '{}': closing: {}", name, e.getMessage());
         }
-        if (camelContext != null) {
-            HealthCheckRegistry health = HealthCheckRegistry.get(camelContext);
-            if (health != null) {
-                health.getCheck("mqtt-" + name).ifPresent(health::unregister);
-            }
-        }
+        healthCheck.unregister(camelContext);
         ServiceHelper.stopService(credentials);
         subscribed = false;
         problem = "stopped";
@@ -441,14 +432,9 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     }
 
     /** Readiness: DOWN until connected with every subscription granted. */
-    private final class ConnectionHealthCheck extends AbstractHealthCheck {
+    private final class ConnectionHealthCheck extends ReadinessCheck {
         ConnectionHealthCheck() {
             super("mqtt", "mqtt-" + name);
-        }
-
-        @Override
-        public boolean isLiveness() {
-            return false;
         }
 
         @Override

@@ -142,44 +142,37 @@ final class SolarGatewayStub implements AutoCloseable {
     }
 
     private void modbus(HttpExchange exchange) throws IOException {
-        int now = inFlight.incrementAndGet();
-        maxInFlight.accumulateAndGet(now, Math::max);
+        String query = exchange.getRequestURI().getRawQuery();
+        modbusQueries.add(query);
+        Map<String, String> parameters = new LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            String[] keyValue = pair.split("=", 2);
+            parameters.put(keyValue[0], URLDecoder.decode(keyValue[1], StandardCharsets.UTF_8));
+        }
+        // counted until the answer is ready: the client may send its next call as soon as it has this one
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        String device = parameters.get("device_id");
         try {
-            String query = exchange.getRequestURI().getRawQuery();
-            modbusQueries.add(query);
-            Map<String, String> parameters = new LinkedHashMap<>();
-            for (String pair : query.split("&")) {
-                String[] keyValue = pair.split("=", 2);
-                parameters.put(keyValue[0], URLDecoder.decode(keyValue[1], StandardCharsets.UTF_8));
-            }
-            if (modbusLatencyMillis > 0) {
-                sleep(modbusLatencyMillis);
-            }
-            String device = parameters.get("device_id");
-            switch (device) {
-                case DEVICE -> {
-                    if (parameters.get("function_code").equals("16")) {
-                        answer(exchange, 200, "{\"address\":" + parameters.get("address") + ",\"success\":true,\"values\":["
-                                + parameters.get("values") + "]}");
-                    } else {
-                        answer(exchange, 200, "{\"register\":" + parameters.get("address") + ",\"size\":"
-                                + parameters.get("size") + ",\"raw_value\":\"01f4\",\"swapped_value\":\"f401\",\"value\":50.0}");
-                    }
-                }
-                case "slow" -> {
-                    sleep(3000);
-                    answer(exchange, 200, "{\"value\":1}");
-                }
-                case "broken" -> answer(exchange, 500, "{\"error\":\"modbus timeout talking to the inverter\"}");
-                case "html" -> answer(exchange, 502, "<html><body>Bad Gateway</body></html>");
-                default -> answer(exchange, 400, "{\"error\":\"device " + device + " not found\"}");
-            }
+            sleep(modbusLatencyMillis + (device.equals("slow") ? 3000 : 0));
         } finally {
             inFlight.decrementAndGet();
+        }
+        switch (device) {
+            case DEVICE -> answer(exchange, 200, parameters.get("function_code").equals("16")
+                    ? "{\"address\":" + parameters.get("address") + ",\"success\":true,\"values\":[" + parameters.get("values") + "]}"
+                    : "{\"register\":" + parameters.get("address") + ",\"size\":" + parameters.get("size")
+                            + ",\"raw_value\":\"01f4\",\"swapped_value\":\"f401\",\"value\":50.0}");
+            case "slow" -> answer(exchange, 200, "{\"value\":1}");
+            case "broken" -> answer(exchange, 500, "{\"error\":\"modbus timeout talking to the inverter\"}");
+            case "html" -> answer(exchange, 502, "<html><body>Bad Gateway</body></html>");
+            default -> answer(exchange, 400, "{\"error\":\"device " + device + " not found\"}");
         }
     }
 
     private static void sleep(long millis) {
+        if (millis <= 0) {
+            return;
+        }
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
