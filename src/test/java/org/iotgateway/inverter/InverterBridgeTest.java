@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.apache.camel.health.HealthCheckRegistry;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.CapturedLogs;
 import org.iotgateway.testing.MqttTestClient;
@@ -128,6 +129,25 @@ class InverterBridgeTest {
                 + "\",\"iat\":\"" + TIMESTAMP + "\",\"exp\":\"" + TIMESTAMP + "\"},"
                 + "\"headers\":\\{\"alg\":\"ES256\",\"typ\":\"JWT\"},\"expires_in\":5}");
         assertThat(readiness(gateway)).startsWith("{\"status\":\"UP\"");
+        assertThat(HealthCheckRegistry.get(gateway.context()).getCheck("inverter-web-api").orElseThrow().call().getDetails())
+                .containsEntry("serial.number", SolarGatewayStub.SERIAL).containsKey("token.age.seconds");
+    }
+
+    @Test
+    void should_wait_for_the_web_api_before_connecting_and_say_why_it_is_not_ready() throws Exception {
+        int port = RunningGateway.freeTcpPort();
+        try (RunningGateway waiting = bridge(Map.of("inverter.web-port", Integer.toString(port), "inverter.client-id", "waiting-bridge"))) {
+            // the health JSON escapes the slashes of the URL
+            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(waiting).replace("\\", ""),
+                    body -> body.contains("cannot connect without credentials: cannot obtain a JWT from the web API: "
+                            + "the web API at http://127.0.0.1:" + port + " is unreachable (connection refused)"));
+            assertThat(broker.logins).noneMatch(login -> login.clientId().equals("waiting-bridge"));
+            try (SolarGatewayStub late = new SolarGatewayStub(port, webApi)) {
+                await().atMost(30, TimeUnit.SECONDS).until(() -> connection(waiting).isReady());
+                assertThat(broker.logins).filteredOn(login -> login.clientId().equals("waiting-bridge"))
+                        .singleElement().extracting(JwtCheckingBroker.Login::rejection).isNull();
+            }
+        }
     }
 
     @Test

@@ -48,11 +48,24 @@ final class SolarGatewayStub implements AutoCloseable {
     final AtomicInteger maxInFlight = new AtomicInteger();
 
     SolarGatewayStub(int port) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
-        this.signingKey = generator.generateKeyPair();
+        this(port, newSigningKey());
+    }
+
+    /** Another web API of the same device: its tokens are signed with the same crypto chip key. */
+    SolarGatewayStub(int port, SolarGatewayStub sameDevice) throws Exception {
+        this(port, sameDevice.signingKey);
+    }
+
+    private SolarGatewayStub(int port, KeyPair signingKey) throws Exception {
+        this.signingKey = signingKey;
         this.port = port;
         start();
+    }
+
+    private static KeyPair newSigningKey() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
     }
 
     String url() {
