@@ -12,14 +12,14 @@ public final class BrokerUrl {
 
     /**
      * {@code tcp://} and {@code mqtt://} (port 1883 by default), {@code ssl://}, {@code tls://} and {@code mqtts://}
-     * (port 8883 by default).
+     * (port 8883 by default); a bare {@code host} or {@code host:port} (as channels-mqtt-proxy's MQTT_HOST) is tcp.
      *
      * @throws IllegalArgumentException saying what is wrong with the URL
      */
     public static String toPaho(String url) {
         URI uri;
         try {
-            uri = new URI(url.strip());
+            uri = new URI(url.contains("://") ? url.strip() : "tcp://" + url.strip());
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("MQTT broker URL '" + redacted(url) + "' is not a URL: " + e.getReason());
         }

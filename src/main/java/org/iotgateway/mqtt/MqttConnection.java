@@ -76,6 +76,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private MqttCredentials credentials;
     private String trustedCa;
     private SSLSocketFactory tlsSocketFactory;
+    private boolean retainAsPublished = true;
     private int keepAliveSeconds = 30;
     private int connectTimeoutSeconds = 10;
     private long reconnectDelayMillis = 1000;
@@ -111,7 +112,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     /** Adds a consumer's subscriptions; they are subscribed now if connected, and after every connect. */
     public void register(List<Subscription> subscriptions, MessageListener listener) {
-        Registration registration = new Registration(subscriptions, listener);
+        Registration registration = new Registration(new CopyOnWriteArrayList<>(subscriptions), listener);
         registrations.add(registration);
         MqttAsyncClient current = client;
         if (current != null && current.isConnected()) {
@@ -121,6 +122,76 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     public void unregister(MessageListener listener) {
         registrations.removeIf(registration -> registration.listener == listener);
+    }
+
+    /**
+     * Adds a filter to a registered listener's subscriptions at run time; it is subscribed again after every
+     * reconnect. Completes when the broker granted it (at once while disconnected: the next connect subscribes it).
+     */
+    public CompletableFuture<Void> subscribe(MessageListener listener, Subscription subscription) {
+        Registration registration = registrationOf(listener);
+        registration.subscriptions().removeIf(existing -> existing.filter().equals(subscription.filter()));
+        registration.subscriptions().add(subscription);
+        MqttAsyncClient current = client;
+        if (current == null || !current.isConnected()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> granted = new CompletableFuture<>();
+        try {
+            current.subscribe(new MqttSubscription[] {toMqtt(subscription)}, null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    List<String> refused = refusals(new MqttSubscription[] {toMqtt(subscription)}, token.getReasonCodes());
+                    if (refused.isEmpty()) {
+                        granted.complete(null);
+                    } else {
+                        registration.subscriptions().remove(subscription);
+                        granted.completeExceptionally(new IllegalStateException("the broker refused " + refused.get(0)));
+                    }
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    granted.completeExceptionally(failure);
+                }
+            }, new MqttProperties());
+        } catch (MqttException e) {
+            granted.completeExceptionally(e);
+        }
+        return granted;
+    }
+
+    /** Removes a filter from a listener's subscriptions; UNSUBSCRIBE goes to the broker when no listener keeps it. */
+    public CompletableFuture<Void> unsubscribe(MessageListener listener, TopicFilter filter) {
+        registrationOf(listener).subscriptions().removeIf(existing -> existing.filter().equals(filter));
+        boolean stillWanted = registrations.stream().flatMap(registration -> registration.subscriptions().stream())
+                .anyMatch(existing -> existing.filter().equals(filter));
+        MqttAsyncClient current = client;
+        if (stillWanted || current == null || !current.isConnected()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            current.unsubscribe(new String[] {filter.toString()}, null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    done.complete(null);
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    done.completeExceptionally(failure);
+                }
+            }, new MqttProperties());
+        } catch (MqttException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    private Registration registrationOf(MessageListener listener) {
+        return registrations.stream().filter(registration -> registration.listener == listener).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the listener is not registered with '" + name + "'"));
     }
 
     /** Publishes; the future completes when the broker has the message (QoS 1 and 2) or it is written (QoS 0). */
@@ -267,10 +338,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         List<MqttSubscription> wanted = new ArrayList<>();
         for (Registration registration : toSubscribe) {
             for (Subscription subscription : registration.subscriptions()) {
-                MqttSubscription mqtt = new MqttSubscription(subscription.filter().toString(), subscription.qos());
-                // so that the retained flag of a live message tells whether the broker keeps it
-                mqtt.setRetainAsPublished(true);
-                wanted.add(mqtt);
+                wanted.add(toMqtt(subscription));
             }
         }
         if (wanted.isEmpty()) {
@@ -307,6 +375,12 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         } catch (MqttException e) {
             dropAndRetry("subscribing failed: " + describe(e));
         }
+    }
+
+    private MqttSubscription toMqtt(Subscription subscription) {
+        MqttSubscription mqtt = new MqttSubscription(subscription.filter().toString(), subscription.qos());
+        mqtt.setRetainAsPublished(retainAsPublished);
+        return mqtt;
     }
 
     private static List<String> refusals(MqttSubscription[] subscriptions, int[] reasons) {
@@ -516,6 +590,18 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     /** CA certificates for ssl:// brokers, as PEM text or a PEM file path; empty: the JVM's trust store. */
     public void setTrustedCa(String trustedCa) {
         this.trustedCa = trustedCa;
+    }
+
+    public boolean isRetainAsPublished() {
+        return retainAsPublished;
+    }
+
+    /**
+     * True (default): a live message keeps the retained flag it was published with, so it tells whether the broker
+     * keeps it. False: only the retained messages the broker replays on SUBSCRIBE carry the flag.
+     */
+    public void setRetainAsPublished(boolean retainAsPublished) {
+        this.retainAsPublished = retainAsPublished;
     }
 
     public int getKeepAliveSeconds() {
