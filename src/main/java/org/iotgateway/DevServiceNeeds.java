@@ -19,8 +19,9 @@ public final class DevServiceNeeds {
     /** A kind of service, the address settings of the route groups that use it, and its address outside development. */
     public enum Service {
         AMQP("amqp://guest:guest@localhost:5672//", Map.of("mqttsn", List.of("mqttsn.amqp-connection-string"))),
-        VALKEY("valkey://localhost:6379/0", Map.of("mqttsn", List.of("mqttsn.valkey-connection-string"))),
-        MQTT("tcp://localhost:1883", Map.of("live", List.of("live.mqtt-url")));
+        VALKEY("valkey://localhost:6379/0", Map.of("mqttsn", List.of("mqttsn.valkey-connection-string"),
+                "channels", List.of("channels.redis-url"))),
+        MQTT("tcp://localhost:1883", Map.of("live", List.of("live.mqtt-url"), "channels", List.of("channels.mqtt-url")));
 
         private final String defaultAddress;
         private final Map<String, List<String>> propertiesByGroup;

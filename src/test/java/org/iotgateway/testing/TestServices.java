@@ -56,6 +56,8 @@ final class TestServices {
         put(selected, "mqttsn.amqp-connection-string", amqp);
         put(selected, "mqttsn.valkey-connection-string", valkey);
         put(selected, "live.mqtt-url", mqtt);
+        put(selected, "channels.redis-url", valkey);
+        put(selected, "channels.mqtt-url", mqtt);
         LOG.info("Tests use {} (settings not listed: the application's embedded stand-ins)", selected);
         return Map.copyOf(selected);
     }

@@ -1,0 +1,171 @@
+package org.iotgateway.channels;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.testing.RunningGateway;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The worker between a real Django Channels app (Debian's channels and channels_redis, src/test/resources/channels/app.py),
+ * real Redis and real Mosquitto, which the tests publish to and read with mosquitto_pub and mosquitto_sub.
+ */
+class ChannelsWorkerTest {
+
+    private static String mqttHost;
+    private static String mqttPort;
+
+    @BeforeAll
+    static void needs() {
+        String mqtt = System.getenv("IT_MQTT_URL");
+        assumeTrue(mqtt != null && System.getenv("IT_VALKEY_URL") != null
+                        && Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")) && Files.isExecutable(Path.of("/usr/bin/python3")),
+                "needs Redis and Mosquitto (IT_VALKEY_URL, IT_MQTT_URL) and Debian's python3-django-channels, as .ci/run provides");
+        String hostPort = mqtt.replaceFirst("^[a-z]+://", "");
+        mqttHost = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        mqttPort = hostPort.substring(hostPort.lastIndexOf(':') + 1);
+    }
+
+    private static RunningGateway worker(String channel) throws Exception {
+        Map<String, String> settings = new HashMap<>(Map.of("channels.enabled", "true", "channels.channel-name", channel));
+        RunningGateway gateway = RunningGateway.startOnly("channels", settings);
+        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
+                .lookupByNameAndType("channelsMqtt", org.iotgateway.mqtt.MqttConnection.class).isReady());
+        return gateway;
+    }
+
+    private static ChannelsWorker channelsWorker(RunningGateway gateway) {
+        return gateway.context().getRegistry().lookupByNameAndType("channelsWorker", ChannelsWorker.class);
+    }
+
+    private static void mosquittoPub(String topic, String payload, boolean retain) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/mosquitto_pub", "-h", mqttHost, "-p", mqttPort,
+                "-t", topic, "-m", payload, "-q", "1"));
+        if (retain) {
+            command.add("-r");
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(new String(process.getInputStream().readAllBytes())).isZero();
+    }
+
+    private static String mosquittoSubOne(String topic) throws Exception {
+        Process process = new ProcessBuilder("/usr/bin/mosquitto_sub", "-h", mqttHost, "-p", mqttPort, "-t", topic,
+                "-C", "1", "-W", "10").redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        process.waitFor(15, TimeUnit.SECONDS);
+        return output;
+    }
+
+    private static String subscribe(String topic, String group) {
+        return "{\"type\":\"mqtt_subscribe\",\"topic\":\"" + topic + "\",\"group\":\"" + group + "\"}";
+    }
+
+    @Test
+    void should_deliver_to_a_subscribed_group_publish_for_it_and_stop_after_unsubscribe() throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        try (RunningGateway gateway = worker(channel); DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
+            app.join("room" + id);
+            app.send(channel, subscribe("chat/" + id + "/#", "room" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> channelsWorker(gateway).subscriptions()
+                    .equals(Map.of("chat/" + id + "/#", List.of("room" + id))));
+
+            mosquittoPub("chat/" + id + "/lobby", "23", false);
+            assertThat(app.next(10)).isEqualTo("{\"message\": {\"payload\": 23, \"qos\": 1, \"retain\": false, \"topic\": \"chat/"
+                    + id + "/lobby\"}, \"type\": \"mqtt.message\"}");
+            mosquittoPub("chat/" + id + "/lobby", "hello", false);
+            assertThat(app.next(10)).contains("\"payload\": \"hello\"");
+
+            app.send(channel, "{\"type\":\"mqtt.publish\",\"publish\":{\"topic\":\"out/" + id + "\",\"payload\":{\"a\":1,\"b\":[true,null]}}}");
+            // retain is true by default, so a subscriber that comes later still gets it
+            assertThat(mosquittoSubOne("out/" + id)).isEqualTo("{\"a\": 1, \"b\": [true, null]}");
+
+            app.send(channel, "{\"type\":\"mqtt_unsubscribe\",\"topic\":\"chat/" + id + "/#\",\"group\":\"room" + id + "\"}");
+            await().atMost(10, TimeUnit.SECONDS).until(() -> channelsWorker(gateway).subscriptions().isEmpty());
+            mosquittoPub("chat/" + id + "/lobby", "after", false);
+            assertThat(app.next(2)).isNull();
+        }
+    }
+
+    @Test
+    void should_keep_subscriptions_across_a_restart() throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        String redis;
+        try (RunningGateway first = worker(channel)) {
+            redis = first.property("channels.redis-url");
+            try (DjangoChannelsApp app = new DjangoChannelsApp(redis)) {
+                app.join("g" + id);
+                app.send(channel, subscribe("restart/" + id, "g" + id));
+                await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(first).subscriptions().isEmpty());
+            }
+        }
+        try (RunningGateway second = worker(channel); DjangoChannelsApp app = new DjangoChannelsApp(redis)) {
+            assertThat(channelsWorker(second).subscriptions()).isEqualTo(Map.of("restart/" + id, List.of("g" + id)));
+            app.join("g" + id);
+            mosquittoPub("restart/" + id, "{\"on\":true}", false);
+            assertThat(app.next(10)).contains("\"payload\": {\"on\": true}");
+        }
+    }
+
+    @Test
+    void should_give_a_subscribing_group_the_retained_state_once() throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        mosquittoPub("state/" + id + "/lamp", "on", true);
+        try (RunningGateway gateway = worker(channel);
+             DjangoChannelsApp first = new DjangoChannelsApp(gateway.property("channels.redis-url"));
+             DjangoChannelsApp second = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
+            first.join("a" + id);
+            first.send(channel, subscribe("state/" + id + "/#", "a" + id));
+            assertThat(first.next(10)).contains("\"payload\": \"on\"", "\"retain\": true");
+            second.join("b" + id);
+            second.send(channel, subscribe("state/" + id + "/#", "b" + id));
+            assertThat(second.next(10)).contains("\"payload\": \"on\"", "\"retain\": true");
+            // the first group already had it: the replay for the second is not sent to it again
+            assertThat(first.next(2)).isNull();
+        } finally {
+            mosquittoPub("state/" + id + "/lamp", "", true);
+        }
+    }
+
+    @Test
+    void should_skip_bad_messages_with_the_reason_and_keep_working() throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        try (RunningGateway gateway = worker(channel); DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
+            app.send(channel, "{\"type\":\"mqtt_teleport\"}");
+            app.send(channel, "{\"type\":\"mqtt_subscribe\",\"group\":\"g\"}");
+            app.send(channel, "{\"type\":\"mqtt_publish\",\"publish\":{\"topic\":\"a/#\"}}");
+            RedisClient client = RedisClient.create(ValkeyUri.parse(gateway.property("channels.redis-url")));
+            try (StatefulRedisConnection<byte[], byte[]> redis = client.connect(ByteArrayCodec.INSTANCE)) {
+                redis.sync().zadd(("asgi" + channel).getBytes(StandardCharsets.UTF_8), 1.0,
+                        "0123456789ab\u00c1not msgpack".getBytes(StandardCharsets.ISO_8859_1));
+            } finally {
+                client.shutdown();
+            }
+            await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.metrics(),
+                    metrics -> metrics.contains("channels_messages_rejected_total 4.0"));
+            app.join("ok" + id);
+            app.send(channel, subscribe("fine/" + id, "ok" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(gateway).subscriptions().isEmpty());
+            mosquittoPub("fine/" + id, "1", false);
+            assertThat(app.next(10)).contains("\"payload\": 1");
+        }
+    }
+}
