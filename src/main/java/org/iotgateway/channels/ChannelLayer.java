@@ -5,14 +5,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import org.iotgateway.mqttsn.store.ValkeyUri;
@@ -36,11 +38,18 @@ public final class ChannelLayer implements AutoCloseable {
             end
             redis.call('DEL', ARGV[2])
             """;
+    // channels_redis trims the group and each channel key in separate calls: the same steps in two scripts, two round trips
+    private static final String GROUP_MEMBERS = """
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+            return redis.call('ZRANGE', KEYS[1], 0, -1)
+            """;
     private static final String GROUP_SEND = """
             local over_capacity = 0
+            local cutoff = ARGV[#ARGV - 2]
             local current_time = ARGV[#ARGV - 1]
             local expiry = ARGV[#ARGV]
             for i=1,#KEYS do
+                redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, cutoff)
                 if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
                     redis.call('ZADD', KEYS[i], current_time, ARGV[i])
                     redis.call('EXPIRE', KEYS[i], expiry)
@@ -111,40 +120,43 @@ public final class ChannelLayer implements AutoCloseable {
         receiving.sync().zrem(bytes(prefix + channel + "$inflight"), member);
     }
 
-    /** Sends {@code message} to every channel of {@code group}; returns how many channels were at capacity. */
-    public long groupSend(String group, Map<String, Object> message) {
-        RedisCommands<byte[], byte[]> redis = sending.sync();
+    /**
+     * Sends {@code message} to every channel of {@code group}; completes with how many channels were at capacity.
+     * Sends on one connection keep their order: each one's second step is issued when its first completes.
+     */
+    public CompletionStage<Long> groupSend(String group, Map<String, Object> message) {
+        RedisAsyncCommands<byte[], byte[]> redis = sending.async();
         double now = System.currentTimeMillis() / 1000.0;
-        byte[] groupKey = bytes(prefix + ":group:" + group);
-        redis.zremrangebyscore(groupKey, Range.create(0, (long) now - groupExpirySeconds));
-        Map<String, List<String>> channelsByKey = new LinkedHashMap<>();
-        for (byte[] channel : redis.zrange(groupKey, 0, -1)) {
-            String name = new String(channel, StandardCharsets.UTF_8);
-            int bang = name.indexOf('!');
-            String key = prefix + (bang >= 0 ? name.substring(0, bang + 1) : name);
-            channelsByKey.computeIfAbsent(key, ignored -> new ArrayList<>()).add(name);
-        }
-        if (channelsByKey.isEmpty()) {
-            return 0;
-        }
-        List<byte[]> keys = new ArrayList<>();
-        List<byte[]> arguments = new ArrayList<>();
-        for (Map.Entry<String, List<String>> entry : channelsByKey.entrySet()) {
-            byte[] key = bytes(entry.getKey());
-            redis.zremrangebyscore(key, Range.create(0, (long) now - expirySeconds));
-            keys.add(key);
-            Map<String, Object> copy = new LinkedHashMap<>(message);
-            copy.put("__asgi_channel__", entry.getValue());
-            arguments.add(serialize(copy));
-        }
-        for (int i = 0; i < keys.size(); i++) {
-            arguments.add(bytes(Integer.toString(capacity)));
-        }
-        arguments.add(bytes(Double.toString(now)));
-        arguments.add(bytes(Integer.toString(expirySeconds)));
-        Long overCapacity = redis.eval(GROUP_SEND, ScriptOutputType.INTEGER, keys.toArray(byte[][]::new),
-                arguments.toArray(byte[][]::new));
-        return overCapacity == null ? 0 : overCapacity;
+        byte[][] groupKey = {bytes(prefix + ":group:" + group)};
+        return redis.<List<byte[]>>eval(GROUP_MEMBERS, ScriptOutputType.MULTI, groupKey,
+                bytes(Long.toString((long) now - groupExpirySeconds))).thenCompose(members -> {
+            Map<String, List<String>> channelsByKey = new LinkedHashMap<>();
+            for (byte[] channel : members) {
+                String name = new String(channel, StandardCharsets.UTF_8);
+                int bang = name.indexOf('!');
+                String key = prefix + (bang >= 0 ? name.substring(0, bang + 1) : name);
+                channelsByKey.computeIfAbsent(key, ignored -> new ArrayList<>()).add(name);
+            }
+            if (channelsByKey.isEmpty()) {
+                return CompletableFuture.completedFuture(0L);
+            }
+            List<byte[]> keys = new ArrayList<>();
+            List<byte[]> arguments = new ArrayList<>();
+            for (Map.Entry<String, List<String>> entry : channelsByKey.entrySet()) {
+                keys.add(bytes(entry.getKey()));
+                Map<String, Object> copy = new LinkedHashMap<>(message);
+                copy.put("__asgi_channel__", entry.getValue());
+                arguments.add(serialize(copy));
+            }
+            for (int i = 0; i < keys.size(); i++) {
+                arguments.add(bytes(Integer.toString(capacity)));
+            }
+            arguments.add(bytes(Long.toString((long) now - expirySeconds)));
+            arguments.add(bytes(Double.toString(now)));
+            arguments.add(bytes(Integer.toString(expirySeconds)));
+            return redis.<Long>eval(GROUP_SEND, ScriptOutputType.INTEGER, keys.toArray(byte[][]::new),
+                    arguments.toArray(byte[][]::new));
+        });
     }
 
     private byte[] serialize(Map<String, Object> message) {

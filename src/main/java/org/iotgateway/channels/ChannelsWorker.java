@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import io.lettuce.core.RedisClient;
@@ -44,6 +45,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
     public static final String TYPE = "ChannelsMessageType";
     // how long after a group subscribes the broker's replay of retained messages counts as its last known state
     private static final long RETAINED_WINDOW_MILLIS = 10_000;
+    private static final int MAX_SENDS_IN_FLIGHT = 1000;
 
     private CamelContext camelContext;
     private String redisUrl;
@@ -62,6 +64,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
     private final Map<TopicFilter, Map<String, Long>> groupsByFilter = new ConcurrentHashMap<>();
     /** group + topic pairs that already had a retained replay */
     private final Set<String> retainedDelivered = ConcurrentHashMap.newKeySet();
+    private final Semaphore sendsInFlight = new Semaphore(MAX_SENDS_IN_FLIGHT);
     private ChannelLayer layer;
     private RedisClient storeClient;
     private StatefulRedisConnection<String, String> store;
@@ -105,6 +108,10 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         receiver.join(TimeUnit.SECONDS.toMillis(5));
         connection.unregister(this);
         connection.release();
+        // group sends already under way finish before their Redis connection closes
+        if (!sendsInFlight.tryAcquire(MAX_SENDS_IN_FLIGHT, 5, TimeUnit.SECONDS)) {
+            LOG.warn("Channels worker: stopped with group sends still under way");
+        }
         producer.stop();
         layer.close();
         store.close();
@@ -240,11 +247,19 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         Map<String, Object> event = ChannelsMessages.event(topic, exchange.getMessage().getBody(byte[].class),
                 exchange.getMessage().getHeader(MqttConstants.QOS, 0, Integer.class), retained);
         for (String group : groups) {
-            long full = layer.groupSend(group, event);
-            if (full > 0) {
-                LOG.info("Channels worker: {} channel(s) of group '{}' at capacity, message on '{}' not delivered to them", full, group, topic);
-            }
-            eventsSent.increment();
+            // sends overlap on the Redis connection; at most MAX_SENDS_IN_FLIGHT, so a slow Redis slows the MQTT reader
+            sendsInFlight.acquireUninterruptibly();
+            layer.groupSend(group, event).whenComplete((full, failure) -> {
+                sendsInFlight.release();
+                if (failure != null) {
+                    LOG.warn("Channels worker: cannot send the message on '{}' to group '{}': {}", topic, group, failure.toString());
+                    return;
+                }
+                if (full > 0) {
+                    LOG.info("Channels worker: {} channel(s) of group '{}' at capacity, message on '{}' not delivered to them", full, group, topic);
+                }
+                eventsSent.increment();
+            });
         }
     }
 

@@ -75,7 +75,7 @@ class ChannelLayerTest {
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("type", "mqtt.message");
         message.put("message", Map.of("topic", "chat/lobby", "payload", 23L, "qos", 1L, "retain", false));
-        assertThat(layer.groupSend(group, message)).isZero();
+        assertThat(layer.groupSend(group, message).toCompletableFuture().get(10, TimeUnit.SECONDS)).isZero();
         assertThat(lines.readLine()).isEqualTo("{\"message\": {\"payload\": 23, \"qos\": 1, \"retain\": false, \"topic\": \"chat/lobby\"}, "
                 + "\"type\": \"mqtt.message\"}");
         consumer.destroy();
