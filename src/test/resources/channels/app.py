@@ -1,4 +1,5 @@
-"""A minimal Django Channels app, as the tests' Channels side: Django settings with a channels_redis layer, and a
+"""A minimal Django Channels app, as the tests' Channels side: Django settings with a channels_redis layer (argument 2:
+its BACKEND, channels_redis.core.RedisChannelLayer by default), and a
 consumer that joins groups and sends to the worker's channel. Reads one JSON command per line on stdin:
 
     {"join": "<group>"}                     group_add of this consumer's channel
@@ -12,8 +13,9 @@ import sys
 import django
 from django.conf import settings
 
+BACKEND = sys.argv[2] if len(sys.argv) > 2 else "channels_redis.core.RedisChannelLayer"
 settings.configure(CHANNEL_LAYERS={"default": {
-    "BACKEND": "channels_redis.core.RedisChannelLayer",
+    "BACKEND": BACKEND,
     "CONFIG": {"hosts": [sys.argv[1]]},
 }})
 django.setup()

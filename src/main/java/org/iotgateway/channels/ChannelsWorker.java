@@ -49,6 +49,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
 
     private CamelContext camelContext;
     private String redisUrl;
+    private String layerBackend = "RedisChannelLayer";
     private String prefix = "asgi";
     private String channel = "mqtt";
     private int expirySeconds = 60;
@@ -76,7 +77,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
 
     @Override
     protected void doStart() {
-        layer = new ChannelLayer(redisUrl, prefix, expirySeconds, groupExpirySeconds, capacity);
+        layer = ChannelLayer.of(layerBackend, redisUrl, prefix, expirySeconds, groupExpirySeconds, capacity);
         storeClient = RedisClient.create(ValkeyUri.parse(redisUrl));
         store = storeClient.connect();
         List<Subscription> restored = new ArrayList<>();
@@ -286,6 +287,11 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
 
     public void setRedisUrl(String redisUrl) {
         this.redisUrl = redisUrl;
+    }
+
+    /** RedisChannelLayer (default) or RedisPubSubChannelLayer: the BACKEND of the app's CHANNEL_LAYERS. */
+    public void setLayer(String layerBackend) {
+        this.layerBackend = layerBackend;
     }
 
     public void setPrefix(String prefix) {

@@ -22,14 +22,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ChannelLayerTest {
 
     private static String redisUrl;
-    private static ChannelLayer layer;
+    private static RedisChannelLayer layer;
 
     @BeforeAll
     static void connect() {
         redisUrl = System.getenv("IT_VALKEY_URL");
         assumeTrue(redisUrl != null && Files.isExecutable(Path.of("/usr/bin/python3")),
                 "needs a Redis (IT_VALKEY_URL, set by .ci/run) and Debian's python3-channels-redis");
-        layer = new ChannelLayer(redisUrl, "asgi", 60, 86400, 100);
+        layer = new RedisChannelLayer(redisUrl, "asgi", 60, 86400, 100);
     }
 
     @AfterAll

@@ -42,8 +42,7 @@ public final class ChannelsBench {
             while (!gateway.context().getRegistry().lookupByNameAndType("channelsMqtt", MqttConnection.class).isReady()) {
                 Thread.sleep(100);
             }
-            ChannelLayer app = new ChannelLayer(gateway.property("channels.redis-url"), "asgi", 60, 86400, 100);
-            RedisClient client = RedisClient.create(ValkeyUri.parse(gateway.property("channels.redis-url")));
+                        RedisClient client = RedisClient.create(ValkeyUri.parse(gateway.property("channels.redis-url")));
             try (StatefulRedisConnection<String, String> redis = client.connect()) {
                 ChannelsWorker worker = gateway.context().getRegistry().lookupByNameAndType("channelsWorker", ChannelsWorker.class);
                 for (int group = 0; group < groups; group++) {
@@ -70,7 +69,6 @@ public final class ChannelsBench {
                             round, delivered / seconds, round, delivered * groups / seconds, round, messages - delivered);
                 }
             } finally {
-                app.close();
                 client.shutdown();
             }
         }

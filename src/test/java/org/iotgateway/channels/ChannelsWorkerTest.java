@@ -41,7 +41,12 @@ class ChannelsWorkerTest {
     }
 
     private static RunningGateway worker(String channel) throws Exception {
-        Map<String, String> settings = new HashMap<>(Map.of("channels.enabled", "true", "channels.channel-name", channel));
+        return worker(channel, "RedisChannelLayer");
+    }
+
+    private static RunningGateway worker(String channel, String layer) throws Exception {
+        Map<String, String> settings = new HashMap<>(Map.of("channels.enabled", "true", "channels.channel-name", channel,
+                "channels.layer", layer));
         RunningGateway gateway = RunningGateway.startOnly("channels", settings);
         await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
                 .lookupByNameAndType("channelsMqtt", org.iotgateway.mqtt.MqttConnection.class).isReady());
@@ -141,6 +146,24 @@ class ChannelsWorkerTest {
             assertThat(first.next(2)).isNull();
         } finally {
             mosquittoPub("state/" + id + "/lamp", "", true);
+        }
+    }
+
+    @Test
+    void should_work_the_same_with_the_pubsub_channel_layer() throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        try (RunningGateway gateway = worker(channel, "RedisPubSubChannelLayer");
+             DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"), "channels_redis.pubsub.RedisPubSubChannelLayer")) {
+            app.join("room" + id);
+            // Pub/Sub keeps nothing: until the worker listens, what the app sends is gone, so it asks again
+            await().atMost(10, TimeUnit.SECONDS).pollInterval(500, TimeUnit.MILLISECONDS).until(() -> {
+                app.send(channel, subscribe("ps/" + id, "room" + id));
+                return !channelsWorker(gateway).subscriptions().isEmpty();
+            });
+            mosquittoPub("ps/" + id, "[1,2]", false);
+            assertThat(app.next(10)).isEqualTo("{\"message\": {\"payload\": [1, 2], \"qos\": 1, \"retain\": false, \"topic\": \"ps/"
+                    + id + "\"}, \"type\": \"mqtt.message\"}");
         }
     }
 

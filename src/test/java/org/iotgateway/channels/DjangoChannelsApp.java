@@ -21,8 +21,12 @@ final class DjangoChannelsApp implements AutoCloseable {
     private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
 
     DjangoChannelsApp(String redisUrl) throws Exception {
+        this(redisUrl, "channels_redis.core.RedisChannelLayer");
+    }
+
+    DjangoChannelsApp(String redisUrl, String backend) throws Exception {
         process = new ProcessBuilder("/usr/bin/python3", Path.of("src/test/resources/channels/app.py").toString(),
-                redisUrl.replaceFirst("^valkey", "redis")).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                redisUrl.replaceFirst("^valkey", "redis"), backend).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> {
             try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
