@@ -75,6 +75,8 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private String password;
     private MqttCredentials credentials;
     private String trustedCa;
+    private String clientCertificate;
+    private String clientKey;
     private SSLSocketFactory tlsSocketFactory;
     private boolean retainAsPublished = true;
     private int keepAliveSeconds = 30;
@@ -246,7 +248,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
         }
         client.setCallback(new Callback());
-        tlsSocketFactory = trustedCa == null || trustedCa.isBlank() ? null : TrustedCa.socketFactory(trustedCa);
+        tlsSocketFactory = TlsSettings.socketFactory(trustedCa, clientCertificate, clientKey);
         MeterRegistry registry = GatewayMeters.registry(camelContext);
         reconnects = Counter.builder("mqtt.reconnects").tag("connection", name)
                 .description("Connections to the MQTT broker made again after one was lost").register(registry);
@@ -602,6 +604,24 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
      */
     public void setRetainAsPublished(boolean retainAsPublished) {
         this.retainAsPublished = retainAsPublished;
+    }
+
+    public String getClientCertificate() {
+        return clientCertificate;
+    }
+
+    /** Certificate (chain) to present to brokers that ask for one, as PEM text or a PEM file path; needs clientKey. */
+    public void setClientCertificate(String clientCertificate) {
+        this.clientCertificate = clientCertificate;
+    }
+
+    public String getClientKey() {
+        return clientKey;
+    }
+
+    /** Private key of the client certificate: unencrypted PKCS#8 PEM text or file path. */
+    public void setClientKey(String clientKey) {
+        this.clientKey = clientKey;
     }
 
     public int getKeepAliveSeconds() {

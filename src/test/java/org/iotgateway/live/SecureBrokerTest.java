@@ -34,6 +34,8 @@ class SecureBrokerTest {
     private static TestPki pki;
     private static Process broker;
     private static int port;
+    private static int certificatePort;
+    private static Path[] client;
 
     @BeforeAll
     static void startBroker() throws Exception {
@@ -44,9 +46,17 @@ class SecureBrokerTest {
         run("mosquitto_passwd", "-c", "-b", "passwd", "feed", "s3cret");
         Files.setPosixFilePermissions(work.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));
         port = RunningGateway.freeTcpPort();
-        Files.writeString(work.resolve("mosquitto.conf"), "listener " + port + " 127.0.0.1\n"
-                + "cafile " + pki.caPem() + "\ncertfile " + pki.serverPem() + "\nkeyfile "
-                + pki.serverKey() + "\nallow_anonymous false\npassword_file " + work.resolve("passwd") + "\n");
+        certificatePort = RunningGateway.freeTcpPort();
+        String tls = "cafile " + pki.caPem() + "\ncertfile " + pki.serverPem() + "\nkeyfile " + pki.serverKey() + "\n";
+        // the second listener lets in only clients with a certificate from the CA, named by it
+        Files.writeString(work.resolve("mosquitto.conf"), "per_listener_settings true\n"
+                + "listener " + port + " 127.0.0.1\n" + tls + "allow_anonymous false\npassword_file " + work.resolve("passwd") + "\n"
+                + "listener " + certificatePort + " 127.0.0.1\n" + tls + "require_certificate true\nuse_identity_as_username true\n"
+                + "allow_anonymous false\n");
+        client = pki.clientCertificate("feed-client");
+        for (Path file : client) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        }
         broker = new ProcessBuilder("/usr/sbin/mosquitto", "-c", work.resolve("mosquitto.conf").toString())
                 .redirectErrorStream(true).redirectOutput(work.resolve("mosquitto.log").toFile()).start();
         await().atMost(10, TimeUnit.SECONDS).until(() -> {
@@ -89,6 +99,22 @@ class SecureBrokerTest {
                         "-u", "feed", "-P", "s3cret", "-t", "secure/door", "-m", "locked", "-q", "1");
                 assertThat(browser.awaitMessages(2).get(1)).contains("\"topic\":\"secure/door\"", "\"data\":\"locked\"");
             }
+        }
+    }
+
+    @Test
+    void should_present_its_client_certificate_to_a_broker_that_requires_one() throws Exception {
+        Map<String, String> settings = Map.of("live.mqtt-url", "ssl://localhost:" + certificatePort,
+                "live.mqtt-trusted-ca", pki.caPem().toString(), "live.topics", "secure/#",
+                "live.mqtt-client-certificate", client[0].toString(), "live.mqtt-client-key", Files.readString(client[1]));
+        try (RunningGateway gateway = RunningGateway.startOnly("live", settings)) {
+            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
+            await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+        }
+        // without it the broker refuses the handshake
+        try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", "ssl://localhost:" + certificatePort,
+                "live.mqtt-trusted-ca", pki.caPem().toString(), "live.topics", "secure/#"))) {
+            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(gateway), body -> body.contains("cannot connect"));
         }
     }
 

@@ -63,6 +63,15 @@ public final class TestPki {
         return dir.resolve("server.p12");
     }
 
+    /** A client certificate for {@code commonName} from this CA: {@code <name>.pem} and its PKCS#8 key {@code <name>.key}. */
+    public Path[] clientCertificate(String commonName) throws Exception {
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + commonName, "-keyout", commonName + ".key",
+                "-out", commonName + ".csr");
+        run("openssl", "x509", "-req", "-in", commonName + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-out", commonName + ".pem");
+        return new Path[] {dir.resolve(commonName + ".pem"), dir.resolve(commonName + ".key")};
+    }
+
     /** TLS for test clients that trusts this CA only. */
     public SSLSocketFactory clientSocketFactory() throws Exception {
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
