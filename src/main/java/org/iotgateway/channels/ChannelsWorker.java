@@ -7,8 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -19,9 +21,11 @@ import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.support.service.ServiceSupport;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.ReadinessCheck;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
 import org.iotgateway.mqtt.Subscription;
@@ -72,6 +76,19 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
     private ProducerTemplate producer;
     private Thread receiver;
     private volatile boolean running;
+    private volatile String redisProblem;
+    private final ReadinessCheck healthCheck = new ReadinessCheck("channels", "channels-redis") {
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            builder.detail("channel", prefix + channel);
+            String problem = redisProblem;
+            if (problem == null) {
+                builder.up();
+            } else {
+                builder.message(problem).down();
+            }
+        }
+    };
     private Counter badMessages;
     private Counter eventsSent;
 
@@ -97,6 +114,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         producer = camelContext.createProducerTemplate();
         connection.register(restored, this);
         connection.acquire();
+        healthCheck.register(camelContext);
         running = true;
         receiver = new Thread(this::receiveLoop, "channels-" + channel + "-receiver");
         receiver.start();
@@ -107,6 +125,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         running = false;
         // a receive waits at most a second: the worker stops between two messages, never in the middle of one
         receiver.join(TimeUnit.SECONDS.toMillis(5));
+        healthCheck.unregister(camelContext);
         connection.unregister(this);
         connection.release();
         // group sends already under way finish before their Redis connection closes
@@ -128,10 +147,11 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
                 reject("a message on channel '" + channel + "' is not valid msgpack: " + e.getMessage());
                 continue;
             } catch (RuntimeException e) {
-                LOG.warn("Channels worker: cannot read channel '{}' from Redis: {}; retrying", channel, e.toString());
+                redisProblem("cannot read channel '" + channel + "' from Redis: " + e.getMessage());
                 pause();
                 continue;
             }
+            redisProblem(null);
             if (received == null) {
                 continue;
             }
@@ -146,6 +166,17 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
             } finally {
                 layer.done(channel, received.member());
             }
+        }
+    }
+
+    /** Logs each change between reachable and not once, not every second; readiness shows the problem. */
+    private void redisProblem(String problem) {
+        String old = redisProblem;
+        redisProblem = problem;
+        if (problem != null && !problem.equals(old)) {
+            LOG.warn("Channels worker: {}; retrying every second", problem);
+        } else if (problem == null && old != null) {
+            LOG.info("Channels worker: Redis answers again");
         }
     }
 
@@ -171,10 +202,17 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         if (groups.containsKey(group)) {
             return;
         }
-        store.sync().sadd(subscriptionsKey(), group + " " + filter);
         groups.put(group, System.currentTimeMillis());
-        // subscribing again makes the broker replay the filter's retained messages: the new group's last known state
-        connection.subscribe(this, new Subscription(filter, qos)).get(30, TimeUnit.SECONDS);
+        try {
+            // subscribing again makes the broker replay the filter's retained messages: the new group's last known state
+            connection.subscribe(this, new Subscription(filter, qos)).get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            groups.remove(group);
+            groupsByFilter.remove(filter, Map.of());
+            throw new ChannelsMessages.BadMessageException("the broker did not grant '" + filter + "': "
+                    + (e.getCause() != null ? e.getCause().getMessage() : "no answer within 30 s"));
+        }
+        store.sync().sadd(subscriptionsKey(), group + " " + filter);
         LOG.info("Channels worker: group '{}' subscribed to '{}'", group, filter);
     }
 
