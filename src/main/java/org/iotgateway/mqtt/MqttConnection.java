@@ -1,6 +1,5 @@
 package org.iotgateway.mqtt;
 
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,17 +25,8 @@ import org.apache.camel.CamelContextAware;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttActionListener;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReadinessCheck;
 import org.slf4j.Logger;
@@ -79,6 +69,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private String clientKey;
     private SSLSocketFactory tlsSocketFactory;
     private boolean retainAsPublished = true;
+    private String protocolVersion = "5";
     private int keepAliveSeconds = 30;
     private int connectTimeoutSeconds = 10;
     private long reconnectDelayMillis = 1000;
@@ -87,7 +78,9 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private final List<Registration> registrations = new CopyOnWriteArrayList<>();
     private final AtomicInteger users = new AtomicInteger();
     private ScheduledExecutorService connector;
-    private MqttAsyncClient client;
+    private volatile BrokerClient client;
+    private String pahoUri;
+    private String resolvedClientId;
     private volatile boolean subscribed;
     private volatile String problem = "not connected yet";
     private volatile long attempt;
@@ -116,7 +109,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     public void register(List<Subscription> subscriptions, MessageListener listener) {
         Registration registration = new Registration(new CopyOnWriteArrayList<>(subscriptions), listener);
         registrations.add(registration);
-        MqttAsyncClient current = client;
+        BrokerClient current = client;
         if (current != null && current.isConnected()) {
             connector.execute(() -> subscribe(current, List.of(registration)));
         }
@@ -134,33 +127,17 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         Registration registration = registrationOf(listener);
         registration.subscriptions().removeIf(existing -> existing.filter().equals(subscription.filter()));
         registration.subscriptions().add(subscription);
-        MqttAsyncClient current = client;
+        BrokerClient current = client;
         if (current == null || !current.isConnected()) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<Void> granted = new CompletableFuture<>();
-        try {
-            current.subscribe(new MqttSubscription[] {toMqtt(subscription)}, null, new MqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken token) {
-                    List<String> refused = refusals(new MqttSubscription[] {toMqtt(subscription)}, token.getReasonCodes());
-                    if (refused.isEmpty()) {
-                        granted.complete(null);
-                    } else {
-                        registration.subscriptions().remove(subscription);
-                        granted.completeExceptionally(new IllegalStateException("the broker refused " + refused.get(0)));
-                    }
-                }
-
-                @Override
-                public void onFailure(IMqttToken token, Throwable failure) {
-                    granted.completeExceptionally(failure);
-                }
-            }, new MqttProperties());
-        } catch (MqttException e) {
-            granted.completeExceptionally(e);
-        }
-        return granted;
+        return current.subscribe(List.of(subscription), retainAsPublished).thenAccept(reasons -> {
+            List<String> refused = refusals(List.of(subscription), reasons);
+            if (!refused.isEmpty()) {
+                registration.subscriptions().remove(subscription);
+                throw new IllegalStateException("the broker refused " + refused.get(0));
+            }
+        });
     }
 
     /** Removes a filter from a listener's subscriptions; UNSUBSCRIBE goes to the broker when no listener keeps it. */
@@ -168,27 +145,11 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         registrationOf(listener).subscriptions().removeIf(existing -> existing.filter().equals(filter));
         boolean stillWanted = registrations.stream().flatMap(registration -> registration.subscriptions().stream())
                 .anyMatch(existing -> existing.filter().equals(filter));
-        MqttAsyncClient current = client;
+        BrokerClient current = client;
         if (stillWanted || current == null || !current.isConnected()) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        try {
-            current.unsubscribe(new String[] {filter.toString()}, null, new MqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken token) {
-                    done.complete(null);
-                }
-
-                @Override
-                public void onFailure(IMqttToken token, Throwable failure) {
-                    done.completeExceptionally(failure);
-                }
-            }, new MqttProperties());
-        } catch (MqttException e) {
-            done.completeExceptionally(e);
-        }
-        return done;
+        return current.unsubscribe(filter);
     }
 
     private Registration registrationOf(MessageListener listener) {
@@ -198,40 +159,20 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     /** Publishes; the future completes when the broker has the message (QoS 1 and 2) or it is written (QoS 0). */
     public CompletableFuture<Void> publish(String topic, byte[] payload, int qos, boolean retain) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        MqttAsyncClient current = client;
+        BrokerClient current = client;
         if (current == null || !current.isConnected()) {
-            done.completeExceptionally(new IllegalStateException("not connected to the MQTT broker " + brokerUrl
+            return CompletableFuture.failedFuture(new IllegalStateException("not connected to the MQTT broker " + brokerUrl
                     + (problem != null ? " (" + problem + ")" : "")));
-            return done;
         }
-        MqttMessage message = new MqttMessage(payload, qos, retain, new MqttProperties());
-        try {
-            current.publish(topic, message, null, new MqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken token) {
-                    int[] reasons = token.getReasonCodes();
-                    if (reasons != null && reasons.length > 0 && reasons[0] >= 0x80) {
-                        done.completeExceptionally(new IllegalStateException(
-                                "the broker refused the message: " + ReasonCodes.describe(reasons[0])));
-                    } else {
-                        done.complete(null);
-                    }
-                }
-
-                @Override
-                public void onFailure(IMqttToken token, Throwable failure) {
-                    done.completeExceptionally(failure);
-                }
-            });
-        } catch (MqttException e) {
-            done.completeExceptionally(e);
-        }
-        return done;
+        return current.publish(topic, payload, qos, retain).thenAccept(reason -> {
+            if (reason >= 0x80) {
+                throw new IllegalStateException("the broker refused the message: " + ReasonCodes.describe(reason));
+            }
+        });
     }
 
     public boolean isReady() {
-        MqttAsyncClient current = client;
+        BrokerClient current = client;
         return current != null && current.isConnected() && subscribed;
     }
 
@@ -240,15 +181,10 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         if (brokerUrl == null || brokerUrl.isBlank()) {
             throw new IllegalArgumentException("MQTT connection '" + name + "' has no brokerUrl");
         }
-        String uri = BrokerUrl.toPaho(brokerUrl);
-        String id = clientId == null || clientId.isBlank() ? "iot-gateway-" + name + "-" + UUID.randomUUID().toString().substring(0, 8) : clientId;
-        try {
-            client = new MqttAsyncClient(uri, id, new MemoryPersistence());
-        } catch (MqttException e) {
-            throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
-        }
-        client.setCallback(new Callback());
+        pahoUri = BrokerUrl.toPaho(brokerUrl);
+        resolvedClientId = clientId == null || clientId.isBlank() ? "iot-gateway-" + name + "-" + UUID.randomUUID().toString().substring(0, 8) : clientId;
         tlsSocketFactory = TlsSettings.socketFactory(trustedCa, clientCertificate, clientKey);
+        client = newClient(protocolVersion.equals("3.1.1"));
         MeterRegistry registry = GatewayMeters.registry(camelContext);
         reconnects = Counter.builder("mqtt.reconnects").tag("connection", name)
                 .description("Connections to the MQTT broker made again after one was lost").register(registry);
@@ -264,38 +200,33 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             return thread;
         });
         ServiceHelper.startService(credentials);
-        LOG.info("MQTT connection '{}' to {} as client id {}", name, BrokerUrl.redacted(brokerUrl), id);
+        LOG.info("MQTT connection '{}' to {} as client id {} ({})", name, BrokerUrl.redacted(brokerUrl), resolvedClientId,
+                protocolVersion.equals("3.1.1") ? "MQTT 3.1.1" : "MQTT 5, or 3.1.1 when the broker refuses it");
         connector.execute(this::connect);
     }
 
     @Override
     protected void doStop() {
         connector.shutdownNow();
-        try {
-            if (client.isConnected()) {
-                client.disconnect(2000).waitForCompletion(3000);
-            }
-            client.close(true);
-        } catch (MqttException e) {
-            LOG.debug("MQTT connection '{}': closing: {}", name, e.getMessage());
-        }
+        client.disconnect(false);
+        client.close();
         healthCheck.unregister(camelContext);
         ServiceHelper.stopService(credentials);
         subscribed = false;
         problem = "stopped";
     }
 
-    private void connect() {
-        MqttConnectionOptions options = new MqttConnectionOptions();
-        options.setCleanStart(true);
-        options.setAutomaticReconnect(false);
-        options.setKeepAliveInterval(keepAliveSeconds);
-        options.setConnectionTimeout(connectTimeoutSeconds);
-        // the broker's certificate must name the host of the URL (Paho's default, said here on purpose)
-        options.setHttpsHostnameVerificationEnabled(true);
-        if (tlsSocketFactory != null) {
-            options.setSocketFactory(tlsSocketFactory);
+    private BrokerClient newClient(boolean mqtt311) {
+        BrokerClient.Events events = new Events();
+        try {
+            return mqtt311 ? new Mqtt311Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory, events)
+                    : new Mqtt5Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory, events);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
         }
+    }
+
+    private void connect() {
         MqttCredentials.Credentials login;
         try {
             login = credentials != null ? credentials.next() : new MqttCredentials.Credentials(username, password);
@@ -303,31 +234,48 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             retryLater("cannot connect without credentials: " + describe(e));
             return;
         }
-        try {
-            if (login.username() != null && !login.username().isEmpty()) {
-                options.setUserName(login.username());
-            }
-            if (login.password() != null && !login.password().isEmpty()) {
-                options.setPassword(login.password().getBytes(StandardCharsets.UTF_8));
-            }
-            client.connect(options, null, new MqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken token) {
-                    connector.execute(MqttConnection.this::connected);
+        BrokerClient attempted = client;
+        attempted.connect(login).whenComplete((ignored, failure) -> {
+            if (failure == null) {
+                connector.execute(MqttConnection.this::connected);
+            } else if (attempted instanceof Mqtt5Client && refusesMqtt5(failure)) {
+                connector.execute(() -> fallBackToMqtt311(describe(failure)));
+            } else {
+                if (attempted instanceof Mqtt311Client && protocolVersion.equals("5")) {
+                    // the refusal may have been a broker restarting, not one without MQTT 5: the next attempt tries 5 again
+                    connector.execute(() -> {
+                        client.close();
+                        client = newClient(false);
+                    });
                 }
+                retryLater("cannot connect to " + BrokerUrl.redacted(brokerUrl) + " (" + attempted.protocol() + "): " + describe(failure));
+            }
+        });
+    }
 
-                @Override
-                public void onFailure(IMqttToken token, Throwable failure) {
-                    retryLater("cannot connect to " + BrokerUrl.redacted(brokerUrl) + ": " + describe(failure));
-                }
-            });
-        } catch (Exception e) {
-            retryLater("cannot connect to " + BrokerUrl.redacted(brokerUrl) + ": " + describe(e));
+    /**
+     * A broker without MQTT 5 answers its CONNECT with "unacceptable protocol version" (0x01 in 3.1.1, 0x84 in 5) or
+     * drops the connection before any CONNACK.
+     */
+    private static boolean refusesMqtt5(Throwable failure) {
+        if (failure instanceof MqttException mqtt) {
+            int reason = mqtt.getReasonCode();
+            return reason == 0x01 || reason == 0x84
+                    || reason == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CONNECTION_LOST;
         }
+        return false;
+    }
+
+    private void fallBackToMqtt311(String refusal) {
+        LOG.warn("MQTT connection '{}': {} refused MQTT 5 ({}): connecting with MQTT 3.1.1", name,
+                BrokerUrl.redacted(brokerUrl), refusal);
+        client.close();
+        client = newClient(true);
+        connect();
     }
 
     private void connected() {
-        LOG.info("MQTT connection '{}': connected to {}", name, BrokerUrl.redacted(brokerUrl));
+        LOG.info("MQTT connection '{}': connected to {} with {}", name, BrokerUrl.redacted(brokerUrl), client.protocol());
         if (everConnected) {
             reconnects.increment();
         }
@@ -336,18 +284,15 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         subscribe(client, registrations);
     }
 
-    private void subscribe(MqttAsyncClient current, List<Registration> toSubscribe) {
-        List<MqttSubscription> wanted = new ArrayList<>();
+    private void subscribe(BrokerClient current, List<Registration> toSubscribe) {
+        List<Subscription> wanted = new ArrayList<>();
         for (Registration registration : toSubscribe) {
-            for (Subscription subscription : registration.subscriptions()) {
-                wanted.add(toMqtt(subscription));
-            }
+            wanted.addAll(registration.subscriptions());
         }
         if (wanted.isEmpty()) {
             markSubscribed();
             return;
         }
-        MqttSubscription[] subscriptions = wanted.toArray(MqttSubscription[]::new);
         problem = "connected, waiting for the broker to answer SUBSCRIBE";
         // a broker that never answers must not leave a connection that receives nothing
         long round = subscribeRounds.incrementAndGet();
@@ -356,41 +301,27 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
                 dropAndRetry("the broker did not answer SUBSCRIBE within " + connectTimeoutSeconds + " s");
             }
         }, connectTimeoutSeconds, TimeUnit.SECONDS);
-        try {
-            current.subscribe(subscriptions, null, new MqttActionListener() {
-                @Override
-                public void onSuccess(IMqttToken token) {
-                    List<String> refused = refusals(subscriptions, token.getReasonCodes());
-                    if (refused.isEmpty()) {
-                        markSubscribed();
-                    } else {
-                        // a refusal is the broker's policy (ACL, bad filter): reconnecting later retries it
-                        dropAndRetry("the broker refused " + String.join("; ", refused));
-                    }
-                }
-
-                @Override
-                public void onFailure(IMqttToken token, Throwable failure) {
-                    dropAndRetry("subscribing failed: " + describe(failure));
-                }
-            }, new MqttProperties());
-        } catch (MqttException e) {
-            dropAndRetry("subscribing failed: " + describe(e));
-        }
+        current.subscribe(wanted, retainAsPublished).whenComplete((reasons, failure) -> {
+            if (failure != null) {
+                dropAndRetry("subscribing failed: " + describe(failure));
+                return;
+            }
+            List<String> refused = refusals(wanted, reasons);
+            if (refused.isEmpty()) {
+                markSubscribed();
+            } else {
+                // a refusal is the broker's policy (ACL, bad filter): reconnecting later retries it
+                dropAndRetry("the broker refused " + String.join("; ", refused));
+            }
+        });
     }
 
-    private MqttSubscription toMqtt(Subscription subscription) {
-        MqttSubscription mqtt = new MqttSubscription(subscription.filter().toString(), subscription.qos());
-        mqtt.setRetainAsPublished(retainAsPublished);
-        return mqtt;
-    }
-
-    private static List<String> refusals(MqttSubscription[] subscriptions, int[] reasons) {
+    private static List<String> refusals(List<Subscription> subscriptions, int[] reasons) {
         List<String> refused = new ArrayList<>();
-        for (int i = 0; i < subscriptions.length; i++) {
+        for (int i = 0; i < subscriptions.size(); i++) {
             int reason = reasons != null && i < reasons.length ? reasons[i] : 0x80;
             if (reason >= 0x80) {
-                refused.add("'" + subscriptions[i].getTopic() + "' (" + ReasonCodes.describe(reason) + ")");
+                refused.add("'" + subscriptions.get(i).filter() + "' (" + ReasonCodes.describe(reason) + ")");
             }
         }
         return refused;
@@ -406,11 +337,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     private void dropAndRetry(String reason) {
         subscribed = false;
-        try {
-            client.disconnect(1000, null, null, 0x80, new MqttProperties());
-        } catch (MqttException e) {
-            LOG.debug("MQTT connection '{}': disconnect after a failed subscription: {}", name, e.getMessage());
-        }
+        client.disconnect(true);
         retryLater(reason);
     }
 
@@ -430,7 +357,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         }, delay, TimeUnit.MILLISECONDS);
     }
 
-    private static String describe(Throwable failure) {
+    static String describe(Throwable failure) {
         Throwable cause = failure;
         while (cause.getCause() != null && cause.getCause() != cause) {
             cause = cause.getCause();
@@ -451,23 +378,16 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         return root.getMessage() != null ? root.getMessage() : root.toString();
     }
 
-    private final class Callback implements MqttCallback {
+    private final class Events implements BrokerClient.Events {
         @Override
-        public void disconnected(MqttDisconnectResponse response) {
-            String reason = response.getException() != null ? describe(response.getException())
-                    : ReasonCodes.describe(response.getReturnCode());
+        public void lost(String reason) {
             if (isStarted() && !isStopping()) {
                 connector.execute(() -> retryLater("connection lost: " + reason));
             }
         }
 
         @Override
-        public void mqttErrorOccurred(MqttException exception) {
-            LOG.warn("MQTT connection '{}': {}", name, exception.getMessage());
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) {
+        public void message(String topic, MqttMessage message) {
             long receivedAt = System.currentTimeMillis();
             messagesIn.increment();
             // an exception thrown here would make Paho drop the connection: a listener's failure stays its own
@@ -480,21 +400,6 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
                     }
                 }
             }
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-            // publish futures complete through their own listeners
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverUri) {
-            // subscriptions are made by connected(), after each successful connect
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
-            LOG.debug("MQTT connection '{}': AUTH packet {}", name, reasonCode);
         }
     }
 
@@ -592,6 +497,20 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     /** CA certificates for ssl:// brokers, as PEM text or a PEM file path; empty: the JVM's trust store. */
     public void setTrustedCa(String trustedCa) {
         this.trustedCa = trustedCa;
+    }
+
+    public String getProtocolVersion() {
+        return protocolVersion;
+    }
+
+    /** 5 (default): MQTT 5, or 3.1.1 when the broker refuses 5; 3.1.1 (or 311): MQTT 3.1.1 only. */
+    public void setProtocolVersion(String protocolVersion) {
+        String version = protocolVersion == null ? "" : protocolVersion.strip();
+        this.protocolVersion = switch (version) {
+            case "", "5" -> "5";
+            case "3.1.1", "311", "4" -> "3.1.1";
+            default -> throw new IllegalArgumentException("MQTT protocol version must be 5 or 3.1.1, not '" + protocolVersion + "'");
+        };
     }
 
     public boolean isRetainAsPublished() {

@@ -12,6 +12,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.testing.CapturedLogs;
 import org.iotgateway.testing.RunningGateway;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,31 @@ class ChannelsWorkerTest {
             });
             mosquittoPub("ps/" + id, "[1,2]", false);
             assertThat(app.next(10)).isEqualTo("{\"message\": {\"payload\": [1, 2], \"qos\": 1, \"retain\": false, \"topic\": \"ps/"
+                    + id + "\"}, \"type\": \"mqtt.message\"}");
+        }
+    }
+
+    @Test
+    void should_fall_back_to_mqtt_3_1_1_with_a_broker_that_has_no_mqtt_5() throws Exception {
+        String mqtt311 = System.getenv("IT_MQTT311_URL");
+        assumeTrue(mqtt311 != null, "needs a broker without MQTT 5 (IT_MQTT311_URL: RabbitMQ 3.10's MQTT plugin, started by .ci/run)");
+        String port = mqtt311.substring(mqtt311.lastIndexOf(':') + 1);
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        try (CapturedLogs logs = new CapturedLogs();
+             RunningGateway gateway = RunningGateway.startOnly("channels", Map.of("channels.enabled", "true",
+                     "channels.channel-name", channel, "channels.mqtt-url", mqtt311));
+             DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
+            await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
+                    .lookupByNameAndType("channelsMqtt", org.iotgateway.mqtt.MqttConnection.class).isReady());
+            assertThat(logs.text()).contains("refused MQTT 5", "connecting with MQTT 3.1.1", "with MQTT 3.1.1");
+            app.join("old" + id);
+            app.send(channel, subscribe("legacy/" + id, "old" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(gateway).subscriptions().isEmpty());
+            Process publish = new ProcessBuilder("/usr/bin/mosquitto_pub", "-V", "mqttv311", "-h", "127.0.0.1", "-p", port,
+                    "-t", "legacy/" + id, "-m", "42", "-q", "1").redirectErrorStream(true).start();
+            assertThat(publish.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(app.next(10)).isEqualTo("{\"message\": {\"payload\": 42, \"qos\": 1, \"retain\": false, \"topic\": \"legacy/"
                     + id + "\"}, \"type\": \"mqtt.message\"}");
         }
     }
