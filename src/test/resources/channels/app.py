@@ -1,10 +1,11 @@
 """A minimal Django Channels app, as the tests' Channels side: Django settings with a channels_redis layer (argument 2:
-its BACKEND, channels_redis.core.RedisChannelLayer by default), and a
-consumer that joins groups and sends to the worker's channel. Reads one JSON command per line on stdin:
+its BACKEND, channels_redis.core.RedisChannelLayer by default) and a Channels consumer run as Channels runs one. The
+consumer takes commands as ASGI messages, one JSON line each on stdin:
 
-    {"join": "<group>"}                     group_add of this consumer's channel
+    {"join": "<group>"}                     group_add of the consumer's channel
     {"send": {<message>}, "to": "mqtt"}     channel_layer.send to the worker's channel
-Prints "ready" once set up, then each message this consumer receives as one JSON line (bytes as {"bytes": hex}).
+and its mqtt_message handler prints each mqtt.message event it gets as one JSON line (bytes as {"bytes": hex}).
+Prints "ready" once its channel exists.
 """
 import asyncio
 import json
@@ -20,7 +21,7 @@ settings.configure(CHANNEL_LAYERS={"default": {
 }})
 django.setup()
 
-from channels.layers import get_channel_layer  # noqa: E402 (needs the settings above)
+from channels.consumer import AsyncConsumer  # noqa: E402 (needs the settings above)
 
 
 def printable(value):
@@ -29,33 +30,37 @@ def printable(value):
     raise TypeError(value)
 
 
-async def commands(layer, channel):
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
-            return
-        command = json.loads(line)
+class MqttConsumer(AsyncConsumer):
+    """What a Django app writes to use channels-mqtt-proxy: join groups, send to "mqtt", handle mqtt.message."""
+
+    async def command(self, message):
+        command = message["command"]
         if "join" in command:
-            await layer.group_add(command["join"], channel)
+            await self.channel_layer.group_add(command["join"], self.channel_name)
         else:
-            await layer.send(command.get("to", "mqtt"), command["send"])
+            await self.channel_layer.send(command.get("to", "mqtt"), command["send"])
         print(json.dumps({"done": command}), flush=True)
 
-
-async def receive(layer, channel):
-    while True:
-        message = await layer.receive(channel)
-        print(json.dumps(message, sort_keys=True, default=printable), flush=True)
+    async def mqtt_message(self, event):
+        print(json.dumps(event, sort_keys=True, default=printable), flush=True)
 
 
 async def main():
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    print("ready", flush=True)
-    receiver = asyncio.ensure_future(receive(layer, channel))
-    await commands(layer, channel)
-    receiver.cancel()
+    commands = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    async def read_commands():
+        print("ready", flush=True)
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                return
+            await commands.put({"type": "command", "command": json.loads(line)})
+
+    reader = asyncio.ensure_future(read_commands())
+    consumer = MqttConsumer.as_asgi()
+    await asyncio.wait([reader, asyncio.ensure_future(consumer({"type": "channel"}, commands.get, None))],
+                       return_when=asyncio.FIRST_COMPLETED)
 
 
 asyncio.run(main())
