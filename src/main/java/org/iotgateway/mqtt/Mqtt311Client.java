@@ -25,13 +25,15 @@ final class Mqtt311Client implements BrokerClient {
     private final int keepAliveSeconds;
     private final int connectTimeoutSeconds;
     private final SSLSocketFactory tls;
+    private final int sessionExpirySeconds;
 
     Mqtt311Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SSLSocketFactory tls,
-                  Events events) throws MqttException {
+                  int sessionExpirySeconds, Events events) throws MqttException {
         this.client = new MqttAsyncClient(pahoUri, clientId, new MemoryPersistence());
         this.keepAliveSeconds = keepAliveSeconds;
         this.connectTimeoutSeconds = connectTimeoutSeconds;
         this.tls = tls;
+        this.sessionExpirySeconds = sessionExpirySeconds;
         client.setCallback(new MqttCallback() {
             @Override
             public void connectionLost(Throwable cause) {
@@ -56,7 +58,7 @@ final class Mqtt311Client implements BrokerClient {
     public CompletableFuture<Void> connect(MqttCredentials.Credentials login) {
         MqttConnectOptions options = new MqttConnectOptions();
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        options.setCleanSession(true);
+        options.setCleanSession(sessionExpirySeconds == 0);
         options.setAutomaticReconnect(false);
         options.setKeepAliveInterval(keepAliveSeconds);
         options.setConnectionTimeout(connectTimeoutSeconds);

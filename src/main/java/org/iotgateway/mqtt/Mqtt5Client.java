@@ -29,13 +29,15 @@ final class Mqtt5Client implements BrokerClient {
     private final int keepAliveSeconds;
     private final int connectTimeoutSeconds;
     private final SSLSocketFactory tls;
+    private final int sessionExpirySeconds;
 
     Mqtt5Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SSLSocketFactory tls,
-                Events events) throws MqttException {
+                int sessionExpirySeconds, Events events) throws MqttException {
         this.client = new MqttAsyncClient(pahoUri, clientId, new MemoryPersistence());
         this.keepAliveSeconds = keepAliveSeconds;
         this.connectTimeoutSeconds = connectTimeoutSeconds;
         this.tls = tls;
+        this.sessionExpirySeconds = sessionExpirySeconds;
         client.setCallback(new MqttCallback() {
             @Override
             public void disconnected(MqttDisconnectResponse response) {
@@ -73,7 +75,11 @@ final class Mqtt5Client implements BrokerClient {
     @Override
     public CompletableFuture<Void> connect(MqttCredentials.Credentials login) {
         MqttConnectionOptions options = new MqttConnectionOptions();
-        options.setCleanStart(true);
+        // a session kept by the broker (sessionExpirySeconds > 0) holds QoS 1 messages sent while the gateway is away
+        options.setCleanStart(sessionExpirySeconds == 0);
+        if (sessionExpirySeconds > 0) {
+            options.setSessionExpiryInterval((long) sessionExpirySeconds);
+        }
         options.setAutomaticReconnect(false);
         options.setKeepAliveInterval(keepAliveSeconds);
         options.setConnectionTimeout(connectTimeoutSeconds);

@@ -71,6 +71,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private boolean retainAsPublished = true;
     private String protocolVersion = "5";
     private int keepAliveSeconds = 30;
+    private int sessionExpirySeconds;
     private int connectTimeoutSeconds = 10;
     private long reconnectDelayMillis = 1000;
     private long maxReconnectDelayMillis = 30000;
@@ -219,8 +220,10 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private BrokerClient newClient(boolean mqtt311) {
         BrokerClient.Events events = new Events();
         try {
-            return mqtt311 ? new Mqtt311Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory, events)
-                    : new Mqtt5Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory, events);
+            return mqtt311 ? new Mqtt311Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory,
+                    sessionExpirySeconds, events)
+                    : new Mqtt5Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory,
+                    sessionExpirySeconds, events);
         } catch (Exception e) {
             throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);
         }
@@ -541,6 +544,18 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     /** Private key of the client certificate: unencrypted PKCS#8 PEM text or file path. */
     public void setClientKey(String clientKey) {
         this.clientKey = clientKey;
+    }
+
+    public int getSessionExpirySeconds() {
+        return sessionExpirySeconds;
+    }
+
+    /**
+     * 0 (default): a clean session on every connect. More: the broker keeps the session (and the QoS 1 messages for
+     * its subscriptions) that long after a disconnect, as TS-0010 asks of oneM2M nodes ("clean session false").
+     */
+    public void setSessionExpirySeconds(int sessionExpirySeconds) {
+        this.sessionExpirySeconds = sessionExpirySeconds;
     }
 
     public int getKeepAliveSeconds() {
