@@ -21,7 +21,8 @@ public final class DevServiceNeeds {
         AMQP("amqp://guest:guest@localhost:5672//", Map.of("mqttsn", List.of("mqttsn.amqp-connection-string"))),
         VALKEY("valkey://localhost:6379/0", Map.of("mqttsn", List.of("mqttsn.valkey-connection-string"),
                 "channels", List.of("channels.redis-url"))),
-        MQTT("tcp://localhost:1883", Map.of("live", List.of("live.mqtt-url"), "channels", List.of("channels.mqtt-url")));
+        MQTT("tcp://localhost:1883", Map.of("live", List.of("live.mqtt-url"), "channels", List.of("channels.mqtt-url"),
+                "onem2m", List.of("onem2m.mqtt-url")));
 
         private final String defaultAddress;
         private final Map<String, List<String>> propertiesByGroup;

@@ -58,6 +58,7 @@ final class TestServices {
         put(selected, "live.mqtt-url", mqtt);
         put(selected, "channels.redis-url", valkey);
         put(selected, "channels.mqtt-url", mqtt);
+        put(selected, "onem2m.mqtt-url", mqtt);
         LOG.info("Tests use {} (settings not listed: the application's embedded stand-ins)", selected);
         return Map.copyOf(selected);
     }

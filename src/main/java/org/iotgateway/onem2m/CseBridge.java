@@ -1,0 +1,231 @@
+package org.iotgateway.onem2m;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeException;
+import org.iotgateway.GatewayMeters;
+import org.iotgateway.mqtt.MqttConstants;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CSE side of the binding: a request primitive from the broker becomes the TS-0009 HTTP request to the CSE, and the
+ * CSE's answer the response primitive published on the response topic built from the request topic. Every request is
+ * answered: malformed ones with 4000, expired ones ({@code rqet}) with 4008, XML and CBOR with 4015, and a CSE that does
+ * not answer in time with 5103. A repeated {@code rqi} of the same originator (QoS 1 redelivers) is dropped.
+ */
+public class CseBridge implements CamelContextAware {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CseBridge.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Exchange properties the route's steps share. */
+    public static final String REQUEST = "onem2mRequest";
+    public static final String RESPONSE_TOPIC = "onem2mResponseTopic";
+    public static final String STARTED = "onem2mStarted";
+
+    private CamelContext camelContext;
+    private String cseUrl;
+    private long timeoutMillis = 10000;
+    private int duplicateWindowSeconds = 60;
+    private boolean responsesWithoutSuffix;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private volatile Cache<String, Boolean> recent;
+    private volatile MeterRegistry registry;
+
+    /** Reads the request off the MQTT message; the body becomes the HTTP call to make. */
+    public HttpBinding.HttpCall request(Exchange exchange) throws Onem2mException, DuplicateRequestException {
+        exchange.setProperty(STARTED, System.nanoTime());
+        counter("onem2m.requests", "direction", "mqtt_to_http").increment();
+        OneM2mTopic topic = OneM2mTopic.parse(exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class));
+        exchange.setProperty(RESPONSE_TOPIC, topic.responseTopic(responsesWithoutSuffix));
+        String serialization = topic.serialization() == null ? "json" : topic.serialization();
+        if (!serialization.equals("json")) {
+            throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "serialization '" + serialization
+                    + "' is not supported: this bridge speaks JSON");
+        }
+        JsonNode request;
+        try {
+            request = JSON.readTree(exchange.getMessage().getBody(byte[].class));
+        } catch (IOException e) {
+            throw new Onem2mException(Onem2mException.BAD_REQUEST, "malformed JSON: " + firstLine(e));
+        }
+        if (request == null || !request.isObject()) {
+            throw new Onem2mException(Onem2mException.BAD_REQUEST, "the request primitive is not a JSON object");
+        }
+        exchange.setProperty(REQUEST, request);
+        if (request.hasNonNull("rqi") && recent().asMap().putIfAbsent(topic.originator() + " " + request.get("rqi").asText(), true) != null) {
+            throw new DuplicateRequestException("request " + request.get("rqi").asText() + " of " + topic.originator() + " came again");
+        }
+        checkExpiry(request);
+        return HttpBinding.toHttp(request);
+    }
+
+    /** Calls the CSE; the body becomes the response primitive. */
+    public String call(HttpBinding.HttpCall call, Exchange exchange) throws Onem2mException {
+        JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(cseUrl.replaceAll("/+$", "") + call.pathAndQuery()))
+                .timeout(Duration.ofMillis(timeoutMillis))
+                .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(call.body(), StandardCharsets.UTF_8));
+        call.headers().forEach(builder::header);
+        HttpResponse<String> answer;
+        try {
+            answer = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            counter("onem2m.timeouts", "direction", "mqtt_to_http").increment();
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE did not answer within " + timeoutMillis + " ms");
+        } catch (ConnectException e) {
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE at " + cseUrl + " is unreachable");
+        } catch (IOException e) {
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE failed to answer: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "interrupted while waiting for the CSE");
+        }
+        JsonNode content = null;
+        if (!answer.body().isBlank()) {
+            try {
+                content = JSON.readTree(answer.body());
+            } catch (JsonProcessingException e) {
+                content = JSON.getNodeFactory().objectNode().put("m2m:dbg", answer.body());
+            }
+        }
+        return respond(HttpBinding.toResponse(request, answer.statusCode(), answer.headers().map(), content).toString());
+    }
+
+    /** The answer to a request the bridge could not carry to the CSE. */
+    public String failure(@ExchangeException Exception failure, Exchange exchange) {
+        JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
+        int rsc = failure instanceof Onem2mException known ? known.rsc() : 5000;
+        if (!(failure instanceof Onem2mException)) {
+            LOG.warn("oneM2M request failed in the bridge", failure);
+        }
+        LOG.info("oneM2M request {} answered {}: {}", request == null ? "(unreadable)" : request.path("rqi").asText(), rsc,
+                failure.getMessage());
+        return respond(HttpBinding.errorResponse(request, rsc, failure.getMessage()).toString());
+    }
+
+    private String respond(String response) {
+        try {
+            counter("onem2m.responses", "direction", "mqtt_to_http", "rsc", Integer.toString(JSON.readTree(response).path("rsc").asInt())).increment();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return response;
+    }
+
+    /** Records how long the request took, from its arrival to its response being handed to the broker. */
+    public void answered(Exchange exchange) {
+        Long started = exchange.getProperty(STARTED, Long.class);
+        if (started != null) {
+            Timer.builder("onem2m.request.duration").tag("direction", "mqtt_to_http")
+                    .description("From a request's arrival to its response").register(registry())
+                    .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** {@code rqet}: an absolute time (20261122T010415[,fraction]) or, as some peers send, a relative one in ms. */
+    private static void checkExpiry(JsonNode request) throws Onem2mException {
+        if (!request.hasNonNull("rqet")) {
+            return;
+        }
+        String expiry = request.get("rqet").asText();
+        if (expiry.matches("\\d+")) {
+            return;
+        }
+        try {
+            LocalDateTime at = LocalDateTime.parse(expiry.replaceAll("[,.]\\d+$", "").replace("Z", ""),
+                    DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss"));
+            if (at.toInstant(ZoneOffset.UTC).isBefore(java.time.Instant.now())) {
+                throw new Onem2mException(Onem2mException.REQUEST_TIMEOUT, "the request expired at " + expiry + " (rqet)");
+            }
+        } catch (DateTimeParseException e) {
+            throw new Onem2mException(Onem2mException.BAD_REQUEST, "rqet '" + expiry + "' is not a oneM2M time");
+        }
+    }
+
+    private static String firstLine(IOException e) {
+        String message = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+        return message == null ? e.toString() : message.lines().findFirst().orElse(message);
+    }
+
+    private Cache<String, Boolean> recent() {
+        Cache<String, Boolean> cache = recent;
+        if (cache == null) {
+            synchronized (this) {
+                if (recent == null) {
+                    recent = Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(duplicateWindowSeconds)).maximumSize(100_000).build();
+                }
+                cache = recent;
+            }
+        }
+        return cache;
+    }
+
+    private MeterRegistry registry() {
+        MeterRegistry current = registry;
+        if (current == null) {
+            current = GatewayMeters.registry(camelContext);
+            registry = current;
+        }
+        return current;
+    }
+
+    private Counter counter(String name, String... tags) {
+        return Counter.builder(name).tags(tags).register(registry());
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    /** Base URL of the CSE's HTTP binding, e.g. http://cse:8080 (requests go to its paths /cse-base/..., /~/..., /_/...). */
+    public void setCseUrl(String cseUrl) {
+        this.cseUrl = cseUrl;
+    }
+
+    public void setTimeoutMillis(long timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** How long a request id is remembered to drop its redeliveries. */
+    public void setDuplicateWindowSeconds(int duplicateWindowSeconds) {
+        this.duplicateWindowSeconds = duplicateWindowSeconds;
+    }
+
+    /** OpenMTC compatibility: answer on /oneM2M/resp/<originator>/<receiver> without the serialization suffix. */
+    public void setResponsesWithoutSuffix(boolean responsesWithoutSuffix) {
+        this.responsesWithoutSuffix = responsesWithoutSuffix;
+    }
+}

@@ -1,0 +1,166 @@
+package org.iotgateway.onem2m;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.iotgateway.mqtt.MqttConnection;
+import org.iotgateway.testing.MqttTestClient;
+import org.iotgateway.testing.MqttTestClient.Received;
+import org.iotgateway.testing.RunningGateway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The CSE side of the binding against the stub CSE on HTTP and the real broker: an AE publishes request primitives as
+ * OpenMTC's MQTT client does (shapes from shared/reference/vectors/openmtc-pairs.json) and reads the responses.
+ */
+class MqttToHttpTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CSE = "mn-cse-" + System.nanoTime();
+    private static StubCse cse;
+    private static RunningGateway gateway;
+    private static MqttTestClient ae;
+    private static BlockingQueue<Received> responses;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cse = new StubCse(RunningGateway.freeTcpPort());
+        Map<String, String> settings = new HashMap<>(Map.of("onem2m.enabled", "true", "onem2m.cse-id", CSE,
+                "onem2m.cse-url", cse.url(), "onem2m.http-timeout-millis", "1000"));
+        gateway = RunningGateway.startOnly("onem2m", settings);
+        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
+                .lookupByNameAndType("onem2mMqtt", MqttConnection.class).isReady());
+        ae = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
+        responses = ae.subscribe("/oneM2M/resp/CAE1/#");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (ae != null) {
+            ae.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (cse != null) {
+            cse.close();
+        }
+    }
+
+    /** Publishes a request on /oneM2M/req/CAE1/<cse>/<serialization> and returns the response primitive. */
+    private static JsonNode ask(String serialization, String request) throws Exception {
+        ae.publish("/oneM2M/req/CAE1/" + CSE + "/" + serialization, request.getBytes(StandardCharsets.UTF_8), 1, false);
+        Received response = responses.poll(15, TimeUnit.SECONDS);
+        assertThat(response).as("response to " + request).isNotNull();
+        assertThat(response.topic()).isEqualTo("/oneM2M/resp/CAE1/" + CSE + "/" + serialization);
+        return JSON.readTree(response.text());
+    }
+
+    private static JsonNode ask(String request) throws Exception {
+        return ask("json", request);
+    }
+
+    private static StubCse.Received lastCall() {
+        return cse.received.get(cse.received.size() - 1);
+    }
+
+    @Test
+    void should_carry_create_retrieve_update_discover_and_delete_to_the_cse_and_answer() throws Exception {
+        JsonNode created = ask("{\"op\":1,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t3-create-ae\",\"ty\":2,\"rvi\":\"3\","
+                + "\"pc\":{\"m2m:ae\":{\"rn\":\"myAE\",\"api\":\"Nmy.app\",\"rr\":true,\"poa\":[\"mqtt://127.0.0.1:1883\"]}}}");
+        assertThat(created.path("rsc").asInt()).isEqualTo(2001);
+        assertThat(created.path("rqi").asText()).isEqualTo("t3-create-ae");
+        assertThat(created.path("rvi").asText()).isEqualTo("3");
+        assertThat(created.path("to").asText()).isEqualTo("CAE1");
+        assertThat(created.path("ot").asText()).matches("\\d{8}T\\d{6}");
+        assertThat(created.path("pc").path("m2m:ae").path("aei").asText()).isEqualTo("CmyAE");
+        StubCse.Received call = lastCall();
+        assertThat(call.method()).isEqualTo("POST");
+        assertThat(call.pathAndQuery()).isEqualTo("/onem2m");
+        assertThat(call.contentType()).isEqualTo("application/json;ty=2");
+        assertThat(call.origin()).isEqualTo("CAE1");
+        assertThat(call.requestId()).isEqualTo("t3-create-ae");
+        assertThat(JSON.readTree(call.body())).isEqualTo(JSON.readTree(
+                "{\"m2m:ae\":{\"rn\":\"myAE\",\"api\":\"Nmy.app\",\"rr\":true,\"poa\":[\"mqtt://127.0.0.1:1883\"]}}"));
+
+        assertThat(ask("{\"op\":1,\"to\":\"onem2m/myAE\",\"fr\":\"CAE1\",\"rqi\":\"t4-create-cnt\",\"ty\":3,\"pc\":{\"m2m:cnt\":{\"rn\":\"data\"}}}")
+                .path("rsc").asInt()).isEqualTo(2001);
+        assertThat(ask("{\"op\":1,\"to\":\"onem2m/myAE/data\",\"fr\":\"CAE1\",\"rqi\":\"t5-create-cin\",\"ty\":4,"
+                + "\"pc\":{\"m2m:cin\":{\"cnf\":\"text/plain:0\",\"con\":\"21.5\"}}}").path("rsc").asInt()).isEqualTo(2001);
+        assertThat(lastCall().contentType()).isEqualTo("application/json;ty=4");
+
+        JsonNode retrieved = ask("{\"op\":2,\"to\":\"/mn-cse-1/onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t2-retrieve-cb-sprel\"}");
+        assertThat(retrieved.path("rsc").asInt()).isEqualTo(2000);
+        assertThat(retrieved.path("pc").path("m2m:cb").path("csi").asText()).isEqualTo("/mn-cse-1");
+        assertThat(lastCall().method()).isEqualTo("GET");
+        assertThat(lastCall().pathAndQuery()).isEqualTo("/~/mn-cse-1/onem2m");
+
+        JsonNode updated = ask("{\"op\":3,\"to\":\"onem2m/myAE\",\"fr\":\"CAE1\",\"rqi\":\"t8-update-ae\",\"pc\":{\"m2m:ae\":{\"lbl\":[\"a\",\"b\"]}}}");
+        assertThat(updated.path("rsc").asInt()).isEqualTo(2004);
+        assertThat(updated.path("pc").path("m2m:ae").path("lbl").toString()).isEqualTo("[\"a\",\"b\"]");
+        assertThat(lastCall().method()).isEqualTo("PUT");
+        assertThat(lastCall().contentType()).isEqualTo("application/json");
+
+        JsonNode discovered = ask("{\"op\":2,\"to\":\"onem2m/myAE\",\"fr\":\"CAE1\",\"rqi\":\"t9-discover\",\"fc\":{\"fu\":1,\"ty\":[3,4]},\"rcn\":1}");
+        assertThat(discovered.path("pc").path("m2m:uril").toString()).startsWith("[\"/mn-cse-1/onem2m/myAE/data\",");
+        assertThat(lastCall().pathAndQuery()).isEqualTo("/onem2m/myAE?rcn=1&fu=1&ty=3+4");
+
+        assertThat(ask("{\"op\":4,\"to\":\"onem2m/myAE/data\",\"fr\":\"CAE1\",\"rqi\":\"t13-delete\"}").path("rsc").asInt()).isEqualTo(2002);
+        assertThat(lastCall().method()).isEqualTo("DELETE");
+    }
+
+    @Test
+    void should_always_answer_with_the_status_code_of_what_went_wrong() throws Exception {
+        JsonNode notFound = ask("{\"op\":2,\"to\":\"onem2m/doesnotexist\",\"fr\":\"CAE1\",\"rqi\":\"t7-notfound\"}");
+        assertThat(notFound.path("rsc").asInt()).isEqualTo(4004);
+        assertThat(notFound.path("pc").path("m2m:dbg").asText()).isEqualTo("resource does not exist");
+
+        JsonNode malformed = ask("this is not json");
+        assertThat(malformed.path("rsc").asInt()).isEqualTo(4000);
+        assertThat(malformed.path("pc").path("m2m:dbg").asText()).startsWith("malformed JSON: ");
+
+        JsonNode unknownOperation = ask("{\"op\":9,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t-op9\"}");
+        assertThat(unknownOperation.path("rsc").asInt()).isEqualTo(4000);
+        assertThat(unknownOperation.path("rqi").asText()).isEqualTo("t-op9");
+        assertThat(unknownOperation.path("pc").path("m2m:dbg").asText()).isEqualTo("unknown operation op=9");
+
+        JsonNode missing = ask("{\"op\":2,\"to\":\"onem2m\",\"rqi\":\"t-nofr\"}");
+        assertThat(missing.path("rsc").asInt()).isEqualTo(4000);
+        assertThat(missing.path("pc").path("m2m:dbg").asText()).isEqualTo("the request primitive lacks fr");
+
+        JsonNode expired = ask("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t-expired\",\"rqet\":\"20200101T000000\"}");
+        assertThat(expired.path("rsc").asInt()).isEqualTo(4008);
+        assertThat(expired.path("pc").path("m2m:dbg").asText()).isEqualTo("the request expired at 20200101T000000 (rqet)");
+
+        JsonNode late = ask("{\"op\":2,\"to\":\"onem2m/slow\",\"fr\":\"CAE1\",\"rqi\":\"t-slow\"}");
+        assertThat(late.path("rsc").asInt()).isEqualTo(5103);
+        assertThat(late.path("pc").path("m2m:dbg").asText()).isEqualTo("the CSE did not answer within 1000 ms");
+
+        JsonNode xml = ask("xml", "<m2m:rqp/>");
+        assertThat(xml.path("rsc").asInt()).isEqualTo(4015);
+        assertThat(xml.path("pc").path("m2m:dbg").asText()).isEqualTo("serialization 'xml' is not supported: this bridge speaks JSON");
+
+        assertThat(gateway.metrics()).contains("onem2m_responses_total{direction=\"mqtt_to_http\",rsc=\"4000\"}",
+                "onem2m_timeouts_total{direction=\"mqtt_to_http\"} 1.0");
+    }
+
+    @Test
+    void should_answer_a_redelivered_request_once() throws Exception {
+        String request = "{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t-twice\"}";
+        assertThat(ask(request).path("rsc").asInt()).isEqualTo(2000);
+        int calls = cse.received.size();
+        ae.publish("/oneM2M/req/CAE1/" + CSE + "/json", request.getBytes(StandardCharsets.UTF_8), 1, false);
+        assertThat(responses.poll(2, TimeUnit.SECONDS)).isNull();
+        assertThat(cse.received).hasSize(calls);
+    }
+}
