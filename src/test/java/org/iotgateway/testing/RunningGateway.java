@@ -48,6 +48,8 @@ public final class RunningGateway implements AutoCloseable {
         main.addOverrideProperty("mqttsn.host", "127.0.0.1");
         main.addOverrideProperty("live.port", Integer.toString(freeTcpPort()));
         main.addOverrideProperty("live.host", "127.0.0.1");
+        main.addOverrideProperty("onem2m.http-port", Integer.toString(freeTcpPort()));
+        main.addOverrideProperty("onem2m.http-host", "127.0.0.1");
         main.addOverrideProperty("gateway.management-port", Integer.toString(freeTcpPort()));
         TestServices.addresses().forEach(main::addOverrideProperty);
         overrides.forEach(main::addOverrideProperty);

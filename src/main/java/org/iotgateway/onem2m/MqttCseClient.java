@@ -1,0 +1,335 @@
+package org.iotgateway.onem2m;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.iotgateway.GatewayMeters;
+import org.iotgateway.mqtt.MqttConnection;
+import org.iotgateway.mqtt.Subscription;
+import org.iotgateway.mqtt.TopicFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The application side of the binding: a TS-0009 HTTP request to the gateway becomes a request primitive published to
+ * {@code /oneM2M/req/<originator>/<target CSE>/json}; the response primitive that comes back on the response topic,
+ * matched by originator and {@code rqi}, becomes the HTTP response ({@code X-M2M-RSC}, the status of the TS-0009 table,
+ * {@code pc} as the body). No answer within the timeout is 5103. As the processor of its route it starts with it,
+ * and with it the HTTP server whose requests go through that route.
+ */
+public class MqttCseClient extends AsyncProcessorSupport implements CamelContextAware, MqttConnection.MessageListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MqttCseClient.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> FILTER_CRITERIA = List.of("ty", "lbl", "lim", "fu", "cra", "crb", "ms", "us", "sts", "stb",
+            "exb", "exa", "cty", "sza", "szb", "lvl", "ofst", "arp");
+
+    private CamelContext camelContext;
+    private MqttConnection connection;
+    private String targetCseId;
+    private long timeoutMillis = 10000;
+    private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private MeterRegistry registry;
+    private String host = "0.0.0.0";
+    private int port = 8282;
+    private String requestUri;
+    private HttpServer server;
+    private ProducerTemplate producer;
+    private static final int HTTP_THREADS = 32;
+
+    @Override
+    protected void doStart() throws IOException {
+        registry = GatewayMeters.registry(camelContext);
+        connection.register(List.of(new Subscription(TopicFilter.parse("/oneM2M/resp/+/" + OneM2mTopic.mask(targetCseId) + "/#"), 1)), this);
+        connection.acquire();
+        producer = camelContext.createProducerTemplate();
+        // camel-platform-http cannot serve a second port beside the management one (it finds no single server), so the
+        // binding has an HTTP server of its own, which hands each request to the route whose processor this is
+        server = HttpServer.create(new InetSocketAddress(host, port), 100);
+        server.setExecutor(Executors.newFixedThreadPool(HTTP_THREADS, task -> {
+            Thread thread = new Thread(task, "onem2m-http");
+            thread.setDaemon(true);
+            return thread;
+        }));
+        server.createContext("/", this::serve);
+        server.start();
+        LOG.info("oneM2M HTTP binding on http://{}:{}/ (requests go to {} over MQTT)", host, port, targetCseId);
+    }
+
+    @Override
+    protected void doStop() {
+        server.stop(1);
+        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+        connection.unregister(this);
+        connection.release();
+        pending.values().forEach(waiting -> waiting.completeExceptionally(new IllegalStateException("the gateway is stopping")));
+        producer.stop();
+    }
+
+    private void serve(HttpExchange http) throws IOException {
+        try (http) {
+            Exchange exchange = producer.send(requestUri, camel -> {
+                Message message = camel.getMessage();
+                http.getRequestHeaders().forEach((name, values) -> message.setHeader(name, values.get(0)));
+                message.setHeader(Exchange.HTTP_METHOD, http.getRequestMethod());
+                message.setHeader(Exchange.HTTP_PATH, http.getRequestURI().getRawPath());
+                message.setHeader(Exchange.HTTP_QUERY, http.getRequestURI().getRawQuery());
+                message.setBody(new String(http.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            });
+            Message answer = exchange.getMessage();
+            if (exchange.getException() != null) {
+                LOG.warn("oneM2M HTTP request failed in its route", exchange.getException());
+                respond(answer, HttpBinding.errorResponse(null, 5000, "the gateway failed: " + exchange.getException().getMessage()));
+            }
+            answer.getHeaders().forEach((name, value) -> {
+                if (name.startsWith("X-M2M-") || name.equals("Content-Location") || name.equals(Exchange.CONTENT_TYPE)) {
+                    http.getResponseHeaders().set(name, String.valueOf(value));
+                }
+            });
+            byte[] body = answer.getBody(String.class) == null ? new byte[0] : answer.getBody(String.class).getBytes(StandardCharsets.UTF_8);
+            http.sendResponseHeaders(answer.getHeader(Exchange.HTTP_RESPONSE_CODE, 500, Integer.class), body.length == 0 ? -1 : body.length);
+            if (body.length > 0) {
+                http.getResponseBody().write(body);
+            }
+        }
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        long started = System.nanoTime();
+        Counter.builder("onem2m.requests").tag("direction", "http_to_mqtt").register(registry).increment();
+        JsonNode request = null;
+        try {
+            request = requestPrimitive(exchange.getMessage());
+            String originator = OneM2mTopic.mask(request.get("fr").asText());
+            String key = originator + " " + request.get("rqi").asText();
+            CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+            if (pending.putIfAbsent(key, answer) != null) {
+                throw new Onem2mException(Onem2mException.BAD_REQUEST, "request " + request.get("rqi").asText() + " of "
+                        + request.get("fr").asText() + " is already waiting for its response");
+            }
+            JsonNode sent = request;
+            connection.publish(OneM2mTopic.requestTopic(request.get("fr").asText(), targetCseId),
+                            request.toString().getBytes(StandardCharsets.UTF_8), 1, false)
+                    .thenCompose(published -> answer)
+                    .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                    .whenComplete((response, failure) -> {
+                        pending.remove(key, answer);
+                        if (failure == null) {
+                            respond(exchange.getMessage(), response);
+                        } else {
+                            if (failure instanceof java.util.concurrent.TimeoutException) {
+                                Counter.builder("onem2m.timeouts").tag("direction", "http_to_mqtt").register(registry).increment();
+                            }
+                            String reason = failure instanceof java.util.concurrent.TimeoutException
+                                    ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
+                                    : "cannot reach " + targetCseId + " over MQTT: " + failure.getMessage();
+                            respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason));
+                        }
+                        Timer.builder("onem2m.request.duration").tag("direction", "http_to_mqtt")
+                                .description("From a request's arrival to its response").register(registry)
+                                .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                        callback.done(false);
+                    });
+            return false;
+        } catch (Onem2mException e) {
+            respond(exchange.getMessage(), HttpBinding.errorResponse(request, e.rsc(), e.getMessage()));
+            callback.done(true);
+            return true;
+        }
+    }
+
+    /** The request primitive of a TS-0009 HTTP request (headers, path, query and body as the binding defines them). */
+    static ObjectNode requestPrimitive(Message http) throws Onem2mException {
+        String method = http.getHeader(Exchange.HTTP_METHOD, String.class);
+        String contentType = http.getHeader(Exchange.CONTENT_TYPE, "", String.class);
+        ObjectNode request = JSON.createObjectNode();
+        String origin = http.getHeader("X-M2M-Origin", String.class);
+        String requestId = http.getHeader("X-M2M-RI", String.class);
+        if (origin == null || origin.isBlank() || requestId == null || requestId.isBlank()) {
+            throw new Onem2mException(Onem2mException.BAD_REQUEST, "X-M2M-Origin and X-M2M-RI are required");
+        }
+        if (!contentType.isEmpty() && !contentType.contains("json")) {
+            throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType + " is not supported: send JSON");
+        }
+        String ty = contentType.replaceAll(".*;\\s*ty=(\\d+).*", "$1");
+        int op = switch (method == null ? "" : method) {
+            case "GET" -> 2;
+            case "PUT" -> 3;
+            case "DELETE" -> 4;
+            case "POST" -> ty.equals(contentType) ? 5 : 1;
+            default -> throw new Onem2mException(Onem2mException.BAD_REQUEST, "method " + method + " has no oneM2M operation");
+        };
+        request.put("op", op);
+        request.put("to", target(http.getHeader(Exchange.HTTP_PATH, "", String.class)));
+        request.put("fr", origin);
+        request.put("rqi", requestId);
+        if (op == 1) {
+            request.put("ty", Integer.parseInt(ty));
+        }
+        String[][] headers = {{"X-M2M-RVI", "rvi"}, {"X-M2M-OT", "ot"}, {"X-M2M-RET", "rqet"}, {"X-M2M-RST", "rset"},
+            {"X-M2M-OET", "oet"}, {"X-M2M-EC", "ec"}, {"X-M2M-GID", "gid"}, {"X-M2M-VSI", "vsi"}};
+        for (String[] header : headers) {
+            String value = http.getHeader(header[0], String.class);
+            if (value != null) {
+                request.put(header[1], value);
+            }
+        }
+        query(http.getHeader(Exchange.HTTP_QUERY, String.class), request);
+        String body = http.getBody(String.class);
+        if (body != null && !body.isBlank()) {
+            try {
+                request.set("pc", JSON.readTree(body));
+            } catch (IOException e) {
+                throw new Onem2mException(Onem2mException.BAD_REQUEST, "the body is not JSON");
+            }
+        }
+        return request;
+    }
+
+    /** {@code /~/cse/x} → {@code /cse/x}; {@code /_/sp/cse/x} → {@code //sp/cse/x}; {@code /base/x} → {@code base/x}. */
+    static String target(String path) {
+        String decoded = URLDecoder.decode(path, StandardCharsets.UTF_8);
+        String relative = decoded.startsWith("/") ? decoded.substring(1) : decoded;
+        if (relative.startsWith("~/")) {
+            return relative.substring(1);
+        }
+        if (relative.startsWith("_/")) {
+            return "/" + relative.substring(1);
+        }
+        return relative;
+    }
+
+    private static void query(String query, ObjectNode request) {
+        if (query == null || query.isBlank()) {
+            return;
+        }
+        for (String pair : query.split("&")) {
+            String[] parts = pair.split("=", 2);
+            String name = parts[0];
+            String value = parts.length > 1 ? URLDecoder.decode(parts[1].replace("+", "%2B"), StandardCharsets.UTF_8) : "";
+            JsonNode typed = value.matches("-?\\d+") ? JSON.getNodeFactory().numberNode(Long.parseLong(value)) : JSON.getNodeFactory().textNode(value);
+            switch (name) {
+                case "rcn", "rp", "da", "drt" -> request.set(name, typed);
+                case "rt" -> request.putObject("rt").set("rtv", typed);
+                default -> {
+                    if (FILTER_CRITERIA.contains(name)) {
+                        ObjectNode criteria = request.has("fc") ? (ObjectNode) request.get("fc") : request.putObject("fc");
+                        if (value.contains("+")) {
+                            ArrayNode values = criteria.putArray(name);
+                            for (String one : value.split("\\+")) {
+                                values.add(one.matches("-?\\d+") ? JSON.getNodeFactory().numberNode(Long.parseLong(one))
+                                        : JSON.getNodeFactory().textNode(one));
+                            }
+                        } else {
+                            criteria.set(name, typed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The HTTP response of a response primitive: status by the TS-0009 table, X-M2M-* headers, pc as the body. */
+    private void respond(Message http, JsonNode response) {
+        int rsc = response.path("rsc").asInt(5000);
+        Counter.builder("onem2m.responses").tag("direction", "http_to_mqtt").tag("rsc", Integer.toString(rsc)).register(registry).increment();
+        // the request's headers must not go back as the response's
+        http.getHeaders().clear();
+        http.setHeader(Exchange.HTTP_RESPONSE_CODE, HttpBinding.httpStatus(rsc));
+        http.setHeader("X-M2M-RSC", Integer.toString(rsc));
+        http.setHeader("X-M2M-RI", response.path("rqi").asText());
+        if (response.hasNonNull("rvi")) {
+            http.setHeader("X-M2M-RVI", response.get("rvi").asText());
+        }
+        JsonNode content = response.get("pc");
+        if (content != null && !content.isNull()) {
+            http.setHeader(Exchange.CONTENT_TYPE, "application/json");
+            if (rsc == 2001 && content.isObject() && content.elements().hasNext()) {
+                String ri = content.elements().next().path("ri").asText("");
+                if (!ri.isEmpty()) {
+                    http.setHeader("Content-Location", ri);
+                }
+            }
+            http.setBody(content.toString());
+        } else {
+            http.setBody("");
+        }
+    }
+
+    @Override
+    public void onMessage(String topic, MqttMessage message, long receivedAtMillis) {
+        try {
+            OneM2mTopic parsed = OneM2mTopic.parse(topic);
+            JsonNode response = JSON.readTree(message.getPayload());
+            CompletableFuture<JsonNode> waiting = pending.get(parsed.originator() + " " + response.path("rqi").asText());
+            if (waiting != null) {
+                waiting.complete(response);
+            }
+        } catch (Onem2mException | IOException e) {
+            LOG.info("oneM2M: ignored a message on {}: {}", topic, e.getMessage());
+        }
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    public void setConnection(MqttConnection connection) {
+        this.connection = connection;
+    }
+
+    /** CSE-ID of the CSE reached over MQTT (the receiver in the request topic). */
+    public void setTargetCseId(String targetCseId) {
+        this.targetCseId = targetCseId;
+    }
+
+    /** Address and port of the gateway's TS-0009 HTTP binding. */
+    public void setHost(String host) {
+        this.host = host;
+    }
+
+    public void setPort(int port) {
+        this.port = port;
+    }
+
+    /** The route each HTTP request is handed to; it ends with this processor. */
+    public void setRequestUri(String requestUri) {
+        this.requestUri = requestUri;
+    }
+
+    public void setTimeoutMillis(long timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
+    }
+}

@@ -1,0 +1,141 @@
+package org.iotgateway.onem2m;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.iotgateway.mqtt.MqttConnection;
+import org.iotgateway.testing.MqttTestClient;
+import org.iotgateway.testing.MqttTestClient.Received;
+import org.iotgateway.testing.RunningGateway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The application side: HTTP requests to the gateway's TS-0009 binding reach a CSE that is on the broker only (an MQTT
+ * responder here, answering as an MQTT-bound CSE does), and its responses come back as HTTP responses.
+ */
+class HttpToMqttTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CSE = "in-cse-" + System.nanoTime();
+    private static RunningGateway gateway;
+    private static MqttTestClient mqttCse;
+    private static BlockingQueue<Received> requests;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port = RunningGateway.freeTcpPort();
+        gateway = RunningGateway.startOnly("onem2m", Map.of("onem2m.enabled", "true", "onem2m.mqtt-cse-id", CSE,
+                "onem2m.http-port", Integer.toString(port), "onem2m.mqtt-timeout-millis", "1500",
+                "onem2m.mqtt-to-http-enabled", "false"));
+        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
+                .lookupByNameAndType("onem2mMqtt", MqttConnection.class).isReady());
+        mqttCse = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
+        requests = mqttCse.subscribe("/oneM2M/req/+/" + CSE + "/json");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (mqttCse != null) {
+            mqttCse.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest.Builder http(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.property("onem2m.http-port") + path))
+                .timeout(java.time.Duration.ofSeconds(10));
+    }
+
+    /** Answers the next request primitive on the broker with {@code response} (its rqi copied in); returns the request. */
+    private static JsonNode answerNext(String responseWithoutRqi) throws Exception {
+        Received received = requests.poll(10, TimeUnit.SECONDS);
+        assertThat(received).isNotNull();
+        JsonNode request = JSON.readTree(received.text());
+        String response = responseWithoutRqi.replaceFirst("\\{", "{\"rqi\":\"" + request.get("rqi").asText() + "\",");
+        mqttCse.publish(received.topic().replace("/req/", "/resp/"), response.getBytes(StandardCharsets.UTF_8), 1, false);
+        return request;
+    }
+
+    @Test
+    void should_carry_an_http_create_to_the_cse_on_the_broker_and_return_its_response() throws Exception {
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return send(http("/~/" + CSE + "/cse-base").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-create")
+                        .header("X-M2M-RVI", "3").header("Content-Type", "application/json;ty=2")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"m2m:ae\":{\"rn\":\"app1\",\"api\":\"Napp\",\"rr\":false}}")));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        JsonNode request = answerNext("{\"rsc\":2001,\"rvi\":\"3\",\"pc\":{\"m2m:ae\":{\"rn\":\"app1\",\"ri\":\"ae7\",\"aei\":\"Capp1\"}}}");
+        assertThat(request.path("op").asInt()).isEqualTo(1);
+        assertThat(request.path("ty").asInt()).isEqualTo(2);
+        assertThat(request.path("to").asText()).isEqualTo("/" + CSE + "/cse-base");
+        assertThat(request.path("fr").asText()).isEqualTo("Capp1");
+        assertThat(request.path("rqi").asText()).isEqualTo("h-create");
+        assertThat(request.path("rvi").asText()).isEqualTo("3");
+        assertThat(request.path("pc").toString()).isEqualTo("{\"m2m:ae\":{\"rn\":\"app1\",\"api\":\"Napp\",\"rr\":false}}");
+        HttpResponse<String> response = pending.get(10, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertThat(response.headers().firstValue("X-M2M-RSC")).hasValue("2001");
+        assertThat(response.headers().firstValue("X-M2M-RI")).hasValue("h-create");
+        assertThat(response.headers().firstValue("Content-Location")).hasValue("ae7");
+        assertThat(response.headers().firstValue("X-M2M-Origin")).isEmpty();
+        assertThat(JSON.readTree(response.body()).path("m2m:ae").path("aei").asText()).isEqualTo("Capp1");
+    }
+
+    @Test
+    void should_map_retrieve_with_discovery_and_an_error_status() throws Exception {
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return send(http("/cse-base/app1?fu=1&ty=3+4&rcn=1").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-find").GET());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        JsonNode request = answerNext("{\"rsc\":4004,\"pc\":{\"m2m:dbg\":\"resource does not exist\"}}");
+        assertThat(request.path("op").asInt()).isEqualTo(2);
+        assertThat(request.path("to").asText()).isEqualTo("cse-base/app1");
+        assertThat(request.path("rcn").asInt()).isEqualTo(1);
+        assertThat(request.path("fc").toString()).isEqualTo("{\"fu\":1,\"ty\":[3,4]}");
+        HttpResponse<String> response = pending.get(10, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.headers().firstValue("X-M2M-RSC")).hasValue("4004");
+        assertThat(response.body()).isEqualTo("{\"m2m:dbg\":\"resource does not exist\"}");
+    }
+
+    @Test
+    void should_answer_5103_when_the_cse_on_the_broker_does_not_respond_and_4000_without_an_originator() throws Exception {
+        HttpResponse<String> late = send(http("/cse-base").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-late").GET());
+        requests.poll(5, TimeUnit.SECONDS);
+        assertThat(late.statusCode()).isEqualTo(404);
+        assertThat(late.headers().firstValue("X-M2M-RSC")).hasValue("5103");
+        assertThat(late.body()).contains("no response from " + CSE + " over MQTT within 1500 ms");
+
+        HttpResponse<String> anonymous = send(http("/cse-base").GET());
+        assertThat(anonymous.statusCode()).isEqualTo(400);
+        assertThat(anonymous.headers().firstValue("X-M2M-RSC")).hasValue("4000");
+        assertThat(anonymous.body()).isEqualTo("{\"m2m:dbg\":\"X-M2M-Origin and X-M2M-RI are required\"}");
+        assertThat(gateway.metrics()).contains("onem2m_timeouts_total{direction=\"http_to_mqtt\"} 1.0");
+    }
+}
