@@ -3,7 +3,7 @@ package org.iotgateway.mqtt;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import javax.net.ssl.SSLSocketFactory;
+import javax.net.SocketFactory;
 
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
@@ -24,15 +24,15 @@ final class Mqtt311Client implements BrokerClient {
     private final MqttAsyncClient client;
     private final int keepAliveSeconds;
     private final int connectTimeoutSeconds;
-    private final SSLSocketFactory tls;
+    private final SocketFactory sockets;
     private final int sessionExpirySeconds;
 
-    Mqtt311Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SSLSocketFactory tls,
+    Mqtt311Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SocketFactory sockets,
                   int sessionExpirySeconds, Events events) throws MqttException {
         this.client = new MqttAsyncClient(pahoUri, clientId, new MemoryPersistence());
         this.keepAliveSeconds = keepAliveSeconds;
         this.connectTimeoutSeconds = connectTimeoutSeconds;
-        this.tls = tls;
+        this.sockets = sockets;
         this.sessionExpirySeconds = sessionExpirySeconds;
         client.setCallback(new MqttCallback() {
             @Override
@@ -64,9 +64,7 @@ final class Mqtt311Client implements BrokerClient {
         options.setConnectionTimeout(connectTimeoutSeconds);
         options.setMaxInflight(MAX_IN_FLIGHT);
         options.setHttpsHostnameVerificationEnabled(true);
-        if (tls != null) {
-            options.setSocketFactory(tls);
-        }
+        options.setSocketFactory(sockets);
         if (login.username() != null && !login.username().isEmpty()) {
             options.setUserName(login.username());
         }

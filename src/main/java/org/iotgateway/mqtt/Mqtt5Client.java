@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import javax.net.ssl.SSLSocketFactory;
+import javax.net.SocketFactory;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
@@ -28,15 +28,15 @@ final class Mqtt5Client implements BrokerClient {
     private final MqttAsyncClient client;
     private final int keepAliveSeconds;
     private final int connectTimeoutSeconds;
-    private final SSLSocketFactory tls;
+    private final SocketFactory sockets;
     private final int sessionExpirySeconds;
 
-    Mqtt5Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SSLSocketFactory tls,
+    Mqtt5Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SocketFactory sockets,
                 int sessionExpirySeconds, Events events) throws MqttException {
         this.client = new MqttAsyncClient(pahoUri, clientId, new MemoryPersistence());
         this.keepAliveSeconds = keepAliveSeconds;
         this.connectTimeoutSeconds = connectTimeoutSeconds;
-        this.tls = tls;
+        this.sockets = sockets;
         this.sessionExpirySeconds = sessionExpirySeconds;
         client.setCallback(new MqttCallback() {
             @Override
@@ -85,9 +85,7 @@ final class Mqtt5Client implements BrokerClient {
         options.setConnectionTimeout(connectTimeoutSeconds);
         // the broker's certificate must name the host of the URL (Paho's default, said here on purpose)
         options.setHttpsHostnameVerificationEnabled(true);
-        if (tls != null) {
-            options.setSocketFactory(tls);
-        }
+        options.setSocketFactory(sockets);
         if (login.username() != null && !login.username().isEmpty()) {
             options.setUserName(login.username());
         }

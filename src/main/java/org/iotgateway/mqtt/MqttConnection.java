@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import javax.net.SocketFactory;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -67,7 +68,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private String trustedCa;
     private String clientCertificate;
     private String clientKey;
-    private SSLSocketFactory tlsSocketFactory;
+    private SocketFactory sockets;
     private boolean retainAsPublished = true;
     private String protocolVersion = "5";
     private int keepAliveSeconds = 30;
@@ -184,7 +185,9 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         }
         pahoUri = BrokerUrl.toPaho(brokerUrl);
         resolvedClientId = clientId == null || clientId.isBlank() ? "iot-gateway-" + name + "-" + UUID.randomUUID().toString().substring(0, 8) : clientId;
-        tlsSocketFactory = TlsSettings.socketFactory(trustedCa, clientCertificate, clientKey);
+        SSLSocketFactory tls = TlsSettings.socketFactory(trustedCa, clientCertificate, clientKey);
+        sockets = pahoUri.startsWith("ssl://") ? NoDelaySockets.tls(tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault())
+                : NoDelaySockets.plain();
         client = newClient(protocolVersion.equals("3.1.1"));
         MeterRegistry registry = GatewayMeters.registry(camelContext);
         reconnects = Counter.builder("mqtt.reconnects").tag("connection", name)
@@ -220,9 +223,9 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private BrokerClient newClient(boolean mqtt311) {
         BrokerClient.Events events = new Events();
         try {
-            return mqtt311 ? new Mqtt311Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory,
+            return mqtt311 ? new Mqtt311Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, sockets,
                     sessionExpirySeconds, events)
-                    : new Mqtt5Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, tlsSocketFactory,
+                    : new Mqtt5Client(pahoUri, resolvedClientId, keepAliveSeconds, connectTimeoutSeconds, sockets,
                     sessionExpirySeconds, events);
         } catch (Exception e) {
             throw new IllegalArgumentException("MQTT connection '" + name + "': " + e.getMessage(), e);

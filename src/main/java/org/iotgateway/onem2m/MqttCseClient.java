@@ -45,6 +45,13 @@ import org.slf4j.LoggerFactory;
 public class MqttCseClient extends AsyncProcessorSupport implements CamelContextAware, MqttConnection.MessageListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttCseClient.class);
+
+    static {
+        // the JDK server writes headers and body separately: without TCP_NODELAY each answer waits ~40 ms for an ACK
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> FILTER_CRITERIA = List.of("ty", "lbl", "lim", "fu", "cra", "crb", "ms", "us", "sts", "stb",
             "exb", "exa", "cty", "sza", "szb", "lvl", "ofst", "arp");

@@ -12,6 +12,7 @@ import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.iotgateway.mqtt.NoDelaySockets;
 
 /** Publishes to and subscribes at the broker the gateway uses, as a device or a cloud service would. */
 public final class MqttTestClient implements AutoCloseable {
@@ -38,9 +39,8 @@ public final class MqttTestClient implements AutoCloseable {
             options.setUserName(username);
             options.setPassword(password.getBytes(StandardCharsets.UTF_8));
         }
-        if (tls != null) {
-            options.setSocketFactory(tls);
-        }
+        // as the gateway's clients do: without TCP_NODELAY each request/response exchange waits for a delayed ACK
+        options.setSocketFactory(tls != null ? tls : NoDelaySockets.plain());
         client.connect(options);
     }
 
