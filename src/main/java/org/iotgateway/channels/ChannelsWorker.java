@@ -25,7 +25,7 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.support.service.ServiceSupport;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.iotgateway.GatewayMeters;
-import org.iotgateway.ReadinessCheck;
+import org.iotgateway.ReachabilityCheck;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
 import org.iotgateway.mqtt.Subscription;
@@ -76,17 +76,10 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
     private ProducerTemplate producer;
     private Thread receiver;
     private volatile boolean running;
-    private volatile String redisProblem;
-    private final ReadinessCheck healthCheck = new ReadinessCheck("channels", "channels-redis") {
+    private final ReachabilityCheck redis = new ReachabilityCheck("channels", "channels-redis", "Channels worker's Redis", null) {
         @Override
-        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        protected void details(HealthCheckResultBuilder builder) {
             builder.detail("channel", prefix + channel);
-            String problem = redisProblem;
-            if (problem == null) {
-                builder.up();
-            } else {
-                builder.message(problem).down();
-            }
         }
     };
     private Counter badMessages;
@@ -114,7 +107,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         producer = camelContext.createProducerTemplate();
         connection.register(restored, this);
         connection.acquire();
-        healthCheck.register(camelContext);
+        redis.register(camelContext);
         running = true;
         receiver = new Thread(this::receiveLoop, "channels-" + channel + "-receiver");
         receiver.start();
@@ -125,7 +118,7 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         running = false;
         // a receive waits at most a second: the worker stops between two messages, never in the middle of one
         receiver.join(TimeUnit.SECONDS.toMillis(5));
-        healthCheck.unregister(camelContext);
+        redis.unregister(camelContext);
         connection.unregister(this);
         connection.release();
         // group sends already under way finish before their Redis connection closes
@@ -147,11 +140,11 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
                 reject("a message on channel '" + channel + "' is not valid msgpack: " + e.getMessage());
                 continue;
             } catch (RuntimeException e) {
-                redisProblem("cannot read channel '" + channel + "' from Redis: " + e.getMessage());
+                redis.report("cannot read channel '" + channel + "' from Redis: " + e.getMessage() + "; retrying every second");
                 pause();
                 continue;
             }
-            redisProblem(null);
+            redis.report(null);
             if (received == null) {
                 continue;
             }
@@ -166,17 +159,6 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
             } finally {
                 layer.done(channel, received.member());
             }
-        }
-    }
-
-    /** Logs each change between reachable and not once, not every second; readiness shows the problem. */
-    private void redisProblem(String problem) {
-        String old = redisProblem;
-        redisProblem = problem;
-        if (problem != null && !problem.equals(old)) {
-            LOG.warn("Channels worker: {}; retrying every second", problem);
-        } else if (problem == null && old != null) {
-            LOG.info("Channels worker: Redis answers again");
         }
     }
 

@@ -34,8 +34,8 @@ public class InverterMessages implements CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(InverterMessages.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    // the original's datetime.utcnow().isoformat() + "Z", microseconds included
-    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+    /** The original's datetime.utcnow().isoformat() + "Z", microseconds included; also the JWT request's iat/exp. */
+    static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
             .withZone(ZoneOffset.UTC);
 
     private final Clock clock;

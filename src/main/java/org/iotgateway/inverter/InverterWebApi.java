@@ -11,9 +11,6 @@ import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -24,7 +21,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.support.service.ServiceSupport;
-import org.iotgateway.ReadinessCheck;
+import org.iotgateway.ReachabilityCheck;
 import org.iotgateway.mqtt.MqttCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,8 +36,6 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
 
     private static final Logger LOG = LoggerFactory.getLogger(InverterWebApi.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
-            .withZone(ZoneOffset.UTC);
 
     private CamelContext camelContext;
     private String url;
@@ -49,22 +44,34 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
     private int jwtLifetimeMinutes = 5;
     private final Clock clock = Clock.systemUTC();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private volatile String problem = "not called yet";
     private volatile String serialNumber;
     private volatile Instant tokenIssuedAt;
-    private final ReadinessCheck healthCheck = new WebApiHealthCheck();
+    private final ReachabilityCheck reachability = new ReachabilityCheck("inverter", "inverter-web-api", "Inverter web API",
+            "not called yet") {
+        @Override
+        protected void details(HealthCheckResultBuilder builder) {
+            builder.detail("url", url);
+            if (serialNumber != null) {
+                builder.detail("serial.number", serialNumber);
+            }
+            Instant issued = tokenIssuedAt;
+            if (issued != null) {
+                builder.detail("token.age.seconds", Duration.between(issued, clock.instant()).toSeconds());
+            }
+        }
+    };
 
     @Override
     protected void doStart() {
         if (url == null || url.isBlank()) {
             throw new IllegalArgumentException("the inverter web API has no url");
         }
-        healthCheck.register(camelContext);
+        reachability.register(camelContext);
     }
 
     @Override
     protected void doStop() {
-        healthCheck.unregister(camelContext);
+        reachability.unregister(camelContext);
     }
 
     /** User name: the serial number from {@code GET /api/crypto}; password: a JWT from {@code POST /api/jwt/create}. */
@@ -88,8 +95,8 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
         ObjectNode request = JSON.createObjectNode();
         ObjectNode barn = request.putObject("barn");
         barn.put("sub", serial);
-        barn.put("iat", ISO.format(now));
-        barn.put("exp", ISO.format(now.plus(Duration.ofMinutes(jwtLifetimeMinutes))));
+        barn.put("iat", InverterMessages.TIMESTAMP.format(now));
+        barn.put("exp", InverterMessages.TIMESTAMP.format(now.plus(Duration.ofMinutes(jwtLifetimeMinutes))));
         ObjectNode headers = request.putObject("headers");
         headers.put("alg", "ES256");
         headers.put("typ", "JWT");
@@ -138,9 +145,9 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
         }
         int status = response.statusCode();
         if (status >= 500) {
-            reached("the web API answers HTTP " + status + " to " + what);
+            reachability.report("the web API answers HTTP " + status + " to " + what);
         } else {
-            reached(null);
+            reachability.report(null);
         }
         if (status >= 400) {
             throw new InverterFailure(errorText(response.body(), status), status);
@@ -175,47 +182,12 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
     }
 
     private InverterFailure unreachable(String reason) {
-        reached(reason);
+        reachability.report(reason);
         return new InverterFailure(reason);
-    }
-
-    /** Logs each change between reachable and not once, not every call. */
-    private void reached(String newProblem) {
-        String old = problem;
-        problem = newProblem;
-        if (newProblem != null && !newProblem.equals(old)) {
-            LOG.warn("Inverter web API: {}", newProblem);
-        } else if (newProblem == null && old != null && !old.equals("not called yet")) {
-            LOG.info("Inverter web API at {} answers again", url);
-        }
     }
 
     private URI uri(String path) {
         return URI.create(url.replaceAll("/+$", "") + path);
-    }
-
-    private final class WebApiHealthCheck extends ReadinessCheck {
-        WebApiHealthCheck() {
-            super("inverter", "inverter-web-api");
-        }
-
-        @Override
-        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-            builder.detail("url", url);
-            if (serialNumber != null) {
-                builder.detail("serial.number", serialNumber);
-            }
-            Instant issued = tokenIssuedAt;
-            if (issued != null) {
-                builder.detail("token.age.seconds", Duration.between(issued, clock.instant()).toSeconds());
-            }
-            String current = problem;
-            if (current == null) {
-                builder.up();
-            } else {
-                builder.message(current).down();
-            }
-        }
     }
 
     @Override

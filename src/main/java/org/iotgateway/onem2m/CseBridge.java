@@ -13,7 +13,6 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -21,9 +20,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
@@ -47,6 +43,7 @@ public class CseBridge implements CamelContextAware {
     public static final String REQUEST = "onem2mRequest";
     public static final String RESPONSE_TOPIC = "onem2mResponseTopic";
     public static final String STARTED = "onem2mStarted";
+    public static final String RSC = "onem2mRsc";
 
     private CamelContext camelContext;
     private String cseUrl;
@@ -55,12 +52,12 @@ public class CseBridge implements CamelContextAware {
     private boolean responsesWithoutSuffix;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private volatile Cache<String, Boolean> recent;
-    private volatile MeterRegistry registry;
+    private volatile Onem2mMetrics metrics;
 
     /** Reads the request off the MQTT message; the body becomes the HTTP call to make. */
     public HttpBinding.HttpCall request(Exchange exchange) throws Onem2mException, DuplicateRequestException {
         exchange.setProperty(STARTED, System.nanoTime());
-        counter("onem2m.requests", "direction", "mqtt_to_http").increment();
+        metrics().request();
         OneM2mTopic topic = OneM2mTopic.parse(exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class));
         exchange.setProperty(RESPONSE_TOPIC, topic.responseTopic(responsesWithoutSuffix));
         String serialization = topic.serialization() == null ? "json" : topic.serialization();
@@ -97,7 +94,7 @@ public class CseBridge implements CamelContextAware {
         try {
             answer = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
         } catch (HttpTimeoutException e) {
-            counter("onem2m.timeouts", "direction", "mqtt_to_http").increment();
+            metrics().timeout();
             throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE did not answer within " + timeoutMillis + " ms");
         } catch (ConnectException e) {
             throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE at " + cseUrl + " is unreachable");
@@ -115,7 +112,7 @@ public class CseBridge implements CamelContextAware {
                 content = JSON.getNodeFactory().objectNode().put("m2m:dbg", answer.body());
             }
         }
-        return respond(HttpBinding.toResponse(request, answer.statusCode(), answer.headers().map(), content).toString());
+        return respond(HttpBinding.toResponse(request, answer.statusCode(), answer.headers().map(), content), exchange);
     }
 
     /** The answer to a request the bridge could not carry to the CSE. */
@@ -127,26 +124,17 @@ public class CseBridge implements CamelContextAware {
         }
         LOG.info("oneM2M request {} answered {}: {}", request == null ? "(unreadable)" : request.path("rqi").asText(), rsc,
                 failure.getMessage());
-        return respond(HttpBinding.errorResponse(request, rsc, failure.getMessage()).toString());
+        return respond(HttpBinding.errorResponse(request, rsc, failure.getMessage()), exchange);
     }
 
-    private String respond(String response) {
-        try {
-            counter("onem2m.responses", "direction", "mqtt_to_http", "rsc", Integer.toString(JSON.readTree(response).path("rsc").asInt())).increment();
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        return response;
+    private static String respond(JsonNode response, Exchange exchange) {
+        exchange.setProperty(RSC, response.path("rsc").asInt());
+        return response.toString();
     }
 
-    /** Records how long the request took, from its arrival to its response being handed to the broker. */
+    /** Counts the response by its status and the time from the request's arrival, once it is handed to the broker. */
     public void answered(Exchange exchange) {
-        Long started = exchange.getProperty(STARTED, Long.class);
-        if (started != null) {
-            Timer.builder("onem2m.request.duration").tag("direction", "mqtt_to_http")
-                    .description("From a request's arrival to its response").register(registry())
-                    .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-        }
+        metrics().response(exchange.getProperty(RSC, 5000, Integer.class), exchange.getProperty(STARTED, Long.class));
     }
 
     /** {@code rqet}: an absolute time (20261122T010415[,fraction]) or, as some peers send, a relative one in ms. */
@@ -187,17 +175,13 @@ public class CseBridge implements CamelContextAware {
         return cache;
     }
 
-    private MeterRegistry registry() {
-        MeterRegistry current = registry;
+    private Onem2mMetrics metrics() {
+        Onem2mMetrics current = metrics;
         if (current == null) {
-            current = GatewayMeters.registry(camelContext);
-            registry = current;
+            current = new Onem2mMetrics(GatewayMeters.registry(camelContext), "mqtt_to_http");
+            metrics = current;
         }
         return current;
-    }
-
-    private Counter counter(String name, String... tags) {
-        return Counter.builder(name).tags(tags).register(registry());
     }
 
     @Override

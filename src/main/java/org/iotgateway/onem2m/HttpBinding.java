@@ -127,37 +127,33 @@ public final class HttpBinding {
 
     /** The response primitive for the CSE's answer to {@code request}. */
     public static ObjectNode toResponse(JsonNode request, int httpStatus, Map<String, List<String>> headers, JsonNode content) {
-        ObjectNode response = JsonNodeFactory.instance.objectNode();
         String rsc = header(headers, "X-M2M-RSC");
-        response.put("rsc", rsc != null && rsc.matches("\\d+") ? Integer.parseInt(rsc) : rscFor(httpStatus));
-        response.put("rqi", request.path("rqi").asText());
+        return response(request, rsc != null && rsc.matches("\\d+") ? Integer.parseInt(rsc) : rscFor(httpStatus), content);
+    }
+
+    /** A response the bridge gives itself: the status code and {"m2m:dbg": reason}; {@code request} may be unreadable (null). */
+    public static ObjectNode errorResponse(JsonNode request, int rsc, String reason) {
+        return response(request, rsc, JsonNodeFactory.instance.objectNode().put("m2m:dbg", reason));
+    }
+
+    /** rsc, rqi, pc, to (the request's fr), fr (its to), ot and rvi, as far as the request gives them. */
+    private static ObjectNode response(JsonNode request, int rsc, JsonNode content) {
+        JsonNode asked = request == null ? JsonNodeFactory.instance.objectNode() : request;
+        ObjectNode response = JsonNodeFactory.instance.objectNode();
+        response.put("rsc", rsc);
+        response.put("rqi", asked.path("rqi").asText());
         if (content != null && !content.isMissingNode() && !content.isNull()) {
             response.set("pc", content);
         }
-        response.put("to", request.path("fr").asText());
-        response.put("fr", request.path("to").asText());
-        response.put("ot", ONEM2M_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
-        if (request.hasNonNull("rvi")) {
-            response.put("rvi", request.get("rvi").asText());
+        if (asked.hasNonNull("fr")) {
+            response.put("to", asked.get("fr").asText());
         }
-        return response;
-    }
-
-    /** A response the bridge gives itself: the status code and {"m2m:dbg": reason}. */
-    public static ObjectNode errorResponse(JsonNode request, int rsc, String reason) {
-        ObjectNode response = JsonNodeFactory.instance.objectNode();
-        response.put("rsc", rsc);
-        response.put("rqi", request == null ? "" : request.path("rqi").asText());
-        response.putObject("pc").put("m2m:dbg", reason);
-        if (request != null && request.hasNonNull("fr")) {
-            response.put("to", request.get("fr").asText());
-        }
-        if (request != null && request.hasNonNull("to")) {
-            response.put("fr", request.get("to").asText());
+        if (asked.hasNonNull("to")) {
+            response.put("fr", asked.get("to").asText());
         }
         response.put("ot", ONEM2M_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
-        if (request != null && request.hasNonNull("rvi")) {
-            response.put("rvi", request.get("rvi").asText());
+        if (asked.hasNonNull("rvi")) {
+            response.put("rvi", asked.get("rvi").asText());
         }
         return response;
     }

@@ -10,14 +10,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.apache.camel.AsyncCallback;
@@ -61,7 +59,7 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     private String targetCseId;
     private long timeoutMillis = 10000;
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
-    private MeterRegistry registry;
+    private Onem2mMetrics metrics;
     private String host = "0.0.0.0";
     private int port = 8282;
     private String requestUri;
@@ -71,7 +69,7 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
 
     @Override
     protected void doStart() throws IOException {
-        registry = GatewayMeters.registry(camelContext);
+        metrics = new Onem2mMetrics(GatewayMeters.registry(camelContext), "http_to_mqtt");
         connection.register(List.of(new Subscription(TopicFilter.parse("/oneM2M/resp/+/" + OneM2mTopic.mask(targetCseId) + "/#"), 1)), this);
         connection.acquire();
         producer = camelContext.createProducerTemplate();
@@ -111,7 +109,8 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
             Message answer = exchange.getMessage();
             if (exchange.getException() != null) {
                 LOG.warn("oneM2M HTTP request failed in its route", exchange.getException());
-                respond(answer, HttpBinding.errorResponse(null, 5000, "the gateway failed: " + exchange.getException().getMessage()));
+                respond(answer, HttpBinding.errorResponse(null, 5000, "the gateway failed: " + exchange.getException().getMessage()),
+                        System.nanoTime());
             }
             answer.getHeaders().forEach((name, value) -> {
                 if (name.startsWith("X-M2M-") || name.equals("Content-Location") || name.equals(Exchange.CONTENT_TYPE)) {
@@ -129,7 +128,7 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         long started = System.nanoTime();
-        Counter.builder("onem2m.requests").tag("direction", "http_to_mqtt").register(registry).increment();
+        metrics.request();
         JsonNode request = null;
         try {
             request = requestPrimitive(exchange.getMessage());
@@ -148,24 +147,22 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
                     .whenComplete((response, failure) -> {
                         pending.remove(key, answer);
                         if (failure == null) {
-                            respond(exchange.getMessage(), response);
+                            respond(exchange.getMessage(), response, started);
                         } else {
-                            if (failure instanceof java.util.concurrent.TimeoutException) {
-                                Counter.builder("onem2m.timeouts").tag("direction", "http_to_mqtt").register(registry).increment();
+                            boolean late = failure instanceof TimeoutException;
+                            if (late) {
+                                metrics.timeout();
                             }
-                            String reason = failure instanceof java.util.concurrent.TimeoutException
-                                    ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
+                            String reason = late ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
                                     : "cannot reach " + targetCseId + " over MQTT: " + failure.getMessage();
-                            respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason));
+                            respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason),
+                                    started);
                         }
-                        Timer.builder("onem2m.request.duration").tag("direction", "http_to_mqtt")
-                                .description("From a request's arrival to its response").register(registry)
-                                .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                         callback.done(false);
                     });
             return false;
         } catch (Onem2mException e) {
-            respond(exchange.getMessage(), HttpBinding.errorResponse(request, e.rsc(), e.getMessage()));
+            respond(exchange.getMessage(), HttpBinding.errorResponse(request, e.rsc(), e.getMessage()), started);
             callback.done(true);
             return true;
         }
@@ -263,9 +260,9 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     }
 
     /** The HTTP response of a response primitive: status by the TS-0009 table, X-M2M-* headers, pc as the body. */
-    private void respond(Message http, JsonNode response) {
+    private void respond(Message http, JsonNode response, long startedNanos) {
         int rsc = response.path("rsc").asInt(5000);
-        Counter.builder("onem2m.responses").tag("direction", "http_to_mqtt").tag("rsc", Integer.toString(rsc)).register(registry).increment();
+        metrics.response(rsc, startedNanos);
         // the request's headers must not go back as the response's
         http.getHeaders().clear();
         http.setHeader(Exchange.HTTP_RESPONSE_CODE, HttpBinding.httpStatus(rsc));

@@ -14,7 +14,6 @@ import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.iotgateway.GatewayMeters;
-import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqttsn.store.ValkeyUri;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
@@ -39,9 +38,7 @@ public final class ChannelsBench {
         try (RunningGateway gateway = RunningGateway.startOnly("channels", Map.of("channels.enabled", "true",
                 "channels.channel-name", channel, "channels.capacity", Integer.toString(messages * rounds * 2)));
              MqttTestClient publisher = new MqttTestClient(mqttUrl)) {
-            while (!gateway.context().getRegistry().lookupByNameAndType("channelsMqtt", MqttConnection.class).isReady()) {
-                Thread.sleep(100);
-            }
+            gateway.awaitMqttReady("channelsMqtt");
                         RedisClient client = RedisClient.create(ValkeyUri.parse(gateway.property("channels.redis-url")));
             try (StatefulRedisConnection<String, String> redis = client.connect()) {
                 ChannelsWorker worker = gateway.context().getRegistry().lookupByNameAndType("channelsWorker", ChannelsWorker.class);

@@ -49,8 +49,7 @@ class ChannelsWorkerTest {
         Map<String, String> settings = new HashMap<>(Map.of("channels.enabled", "true", "channels.channel-name", channel,
                 "channels.layer", layer));
         RunningGateway gateway = RunningGateway.startOnly("channels", settings);
-        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
-                .lookupByNameAndType("channelsMqtt", org.iotgateway.mqtt.MqttConnection.class).isReady());
+        gateway.awaitMqttReady("channelsMqtt");
         return gateway;
     }
 
@@ -179,8 +178,7 @@ class ChannelsWorkerTest {
              RunningGateway gateway = RunningGateway.startOnly("channels", Map.of("channels.enabled", "true",
                      "channels.channel-name", channel, "channels.mqtt-url", mqtt311));
              DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
-            await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
-                    .lookupByNameAndType("channelsMqtt", org.iotgateway.mqtt.MqttConnection.class).isReady());
+            gateway.awaitMqttReady("channelsMqtt");
             assertThat(logs.text()).contains("refused MQTT 5", "connecting with MQTT 3.1.1", "with MQTT 3.1.1");
             app.join("old" + id);
             app.send(channel, subscribe("legacy/" + id, "old" + id));

@@ -66,10 +66,7 @@ public final class InverterBench {
             for (int bridgeConcurrency : new int[] {concurrency, 1}) {
                 settings.put("inverter.concurrency", Integer.toString(bridgeConcurrency));
                 try (RunningGateway gateway = RunningGateway.startOnly("inverter", settings)) {
-                    while (!gateway.context().getRegistry().lookupByNameAndType("inverterMqtt",
-                            org.iotgateway.mqtt.MqttConnection.class).isReady()) {
-                        Thread.sleep(100);
-                    }
+                    gateway.awaitMqttReady("inverterMqtt");
                     // a few requests to warm the JIT, not counted
                     burst(null, cloud, responses, webApi, 50);
                     burst("bridge_c" + bridgeConcurrency, cloud, responses, webApi, requests);

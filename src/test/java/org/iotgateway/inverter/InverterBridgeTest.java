@@ -1,9 +1,5 @@
 package org.iotgateway.inverter;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +63,7 @@ class InverterBridgeTest {
                 JwtCheckingBroker.CLOUD_PASSWORD, pki.clientSocketFactory());
         responses = cloud.subscribe("iamcat/modbus/response");
         states = cloud.subscribe("iamcat/state");
-        await().atMost(30, TimeUnit.SECONDS).until(() -> connection(gateway).isReady());
+        gateway.awaitMqttReady("inverterMqtt");
     }
 
     @AfterAll
@@ -100,10 +96,6 @@ class InverterBridgeTest {
         return RunningGateway.startOnly("inverter", settings);
     }
 
-    private static MqttConnection connection(RunningGateway gateway) {
-        return gateway.context().getRegistry().lookupByNameAndType("inverterMqtt", MqttConnection.class);
-    }
-
     /** Sends a request as the cloud does and returns the bridge's answer with its timestamp replaced by TS. */
     private static String ask(String request) throws Exception {
         cloud.publish("iamcat/modbus/request", request.getBytes(StandardCharsets.UTF_8), 1, false);
@@ -111,12 +103,6 @@ class InverterBridgeTest {
         assertThat(response).as("answer to " + request).isNotNull();
         assertThat(response.text()).matches("\\{\"timestamp\":\"" + TIMESTAMP + "\",.*");
         return response.text().replaceFirst(TIMESTAMP, "TS");
-    }
-
-    private static String readiness(RunningGateway gateway) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test
@@ -128,7 +114,7 @@ class InverterBridgeTest {
         assertThat(webApi.jwtRequests.get(0).toString()).matches("\\{\"barn\":\\{\"sub\":\"" + SolarGatewayStub.SERIAL
                 + "\",\"iat\":\"" + TIMESTAMP + "\",\"exp\":\"" + TIMESTAMP + "\"},"
                 + "\"headers\":\\{\"alg\":\"ES256\",\"typ\":\"JWT\"},\"expires_in\":5}");
-        assertThat(readiness(gateway)).startsWith("{\"status\":\"UP\"");
+        assertThat(gateway.readiness()).startsWith("{\"status\":\"UP\"");
         assertThat(HealthCheckRegistry.get(gateway.context()).getCheck("inverter-web-api").orElseThrow().call().getDetails())
                 .containsEntry("serial.number", SolarGatewayStub.SERIAL).containsKey("token.age.seconds");
     }
@@ -138,12 +124,12 @@ class InverterBridgeTest {
         int port = RunningGateway.freeTcpPort();
         try (RunningGateway waiting = bridge(Map.of("inverter.web-port", Integer.toString(port), "inverter.client-id", "waiting-bridge"))) {
             // the health JSON escapes the slashes of the URL
-            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(waiting).replace("\\", ""),
+            await().atMost(20, TimeUnit.SECONDS).until(() -> waiting.readiness().replace("\\", ""),
                     body -> body.contains("cannot connect without credentials: cannot obtain a JWT from the web API: "
                             + "the web API at http://127.0.0.1:" + port + " is unreachable (connection refused)"));
             assertThat(broker.logins).noneMatch(login -> login.clientId().equals("waiting-bridge"));
             try (SolarGatewayStub late = new SolarGatewayStub(port, webApi)) {
-                await().atMost(30, TimeUnit.SECONDS).until(() -> connection(waiting).isReady());
+                waiting.awaitMqttReady("inverterMqtt");
                 assertThat(broker.logins).filteredOn(login -> login.clientId().equals("waiting-bridge"))
                         .singleElement().extracting(JwtCheckingBroker.Login::rejection).isNull();
             }
@@ -153,11 +139,11 @@ class InverterBridgeTest {
     @Test
     void should_present_a_new_valid_token_when_reconnecting_after_the_first_expired() throws Exception {
         JwtCheckingBroker.Login before = lastBridgeLogin();
-        // the token the bridge connected with has expired by now
-        Thread.sleep(3500);
-        assertThat(webApi.rejection(before.username(), before.password())).isEqualTo("token expired");
+        // the token the bridge connected with expires (the stub's tokens live 3 s)
+        await().atMost(10, TimeUnit.SECONDS).until(() -> webApi.rejection(before.username(), before.password()),
+                "token expired"::equals);
         broker.disconnect(before.clientId());
-        await().atMost(20, TimeUnit.SECONDS).until(() -> lastBridgeLogin() != before && connection(gateway).isReady());
+        await().atMost(20, TimeUnit.SECONDS).until(() -> lastBridgeLogin() != before && gateway.mqtt("inverterMqtt").isReady());
         JwtCheckingBroker.Login after = lastBridgeLogin();
         assertThat(after.rejection()).isNull();
         assertThat(after.password()).isNotEqualTo(before.password());
@@ -250,12 +236,12 @@ class InverterBridgeTest {
                     + "\"error\":\"Failed to fetch state from web container\"}");
             assertThat(ask("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":1}"))
                     .endsWith(failure("the web API at " + webApi.url() + " is unreachable (connection refused)", null) + "}");
-            assertThat(readiness(gateway)).contains("\"inverter-web-api\"").contains("unreachable");
+            assertThat(gateway.readiness()).contains("\"inverter-web-api\"").contains("unreachable");
         } finally {
             webApi.start();
         }
         await().atMost(10, TimeUnit.SECONDS).until(() -> states.take().text().contains("\"status\":\"online\""));
-        await().atMost(10, TimeUnit.SECONDS).until(() -> readiness(gateway).startsWith("{\"status\":\"UP\""));
+        await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.readiness().startsWith("{\"status\":\"UP\""));
     }
 
     @Test
@@ -287,7 +273,7 @@ class InverterBridgeTest {
     void should_answer_busy_when_more_requests_wait_than_the_queue_holds() throws Exception {
         try (RunningGateway small = bridge(Map.of("inverter.concurrency", "1", "inverter.queue-size", "1",
                 "inverter.client-id", "small-bridge"))) {
-            await().atMost(30, TimeUnit.SECONDS).until(() -> connection(small).isReady());
+            small.awaitMqttReady("inverterMqtt");
             webApi.modbusLatencyMillis = 500;
             try {
                 for (int address = 0; address < 5; address++) {
@@ -311,7 +297,7 @@ class InverterBridgeTest {
 
     @Test
     void should_never_log_or_expose_the_jwt() throws Exception {
-        String everything = logs.text() + gateway.metrics() + readiness(gateway);
+        String everything = logs.text() + gateway.metrics() + gateway.readiness();
         assertThat(broker.logins).filteredOn(login -> login.username().equals(SolarGatewayStub.SERIAL)).isNotEmpty()
                 .allSatisfy(login -> assertThat(everything).doesNotContain(login.password())
                         .doesNotContain(login.password().substring(login.password().lastIndexOf('.') + 1)));
@@ -322,13 +308,13 @@ class InverterBridgeTest {
     void should_refuse_a_broker_whose_certificate_comes_from_another_ca_or_names_another_host() throws Exception {
         TestPki otherCa = TestPki.create(Files.createDirectories(work.resolve("other-ca")));
         try (RunningGateway wrongCa = bridge(Map.of("inverter.root-ca", otherCa.caPem().toString()))) {
-            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(wrongCa), body -> body.contains("cannot connect"));
-            assertThat(readiness(wrongCa)).contains("TLS handshake failed: Path does not chain with any of the trust anchors");
+            await().atMost(20, TimeUnit.SECONDS).until(() -> wrongCa.readiness(), body -> body.contains("cannot connect"));
+            assertThat(wrongCa.readiness()).contains("TLS handshake failed: Path does not chain with any of the trust anchors");
         }
         // the certificate names localhost, not 127.0.0.1
         try (RunningGateway wrongHost = bridge(Map.of("inverter.broker-host", "127.0.0.1"))) {
-            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(wrongHost), body -> body.contains("cannot connect"));
-            assertThat(readiness(wrongHost)).contains("TLS handshake failed: No subject alternative names matching IP address 127.0.0.1 found");
+            await().atMost(20, TimeUnit.SECONDS).until(() -> wrongHost.readiness(), body -> body.contains("cannot connect"));
+            assertThat(wrongHost.readiness()).contains("TLS handshake failed: No subject alternative names matching IP address 127.0.0.1 found");
         }
         assertThat(logs.text()).contains("WARN  MqttConnection - MQTT connection 'inverterMqtt': cannot connect to ssl://127.0.0.1:" + brokerPort);
     }

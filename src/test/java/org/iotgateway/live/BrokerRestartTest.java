@@ -3,9 +3,6 @@ package org.iotgateway.live;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,8 +36,7 @@ class BrokerRestartTest {
         String url = "tcp://127.0.0.1:" + port;
         try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", url,
                 "live.topics", "restart/#@1"))) {
-            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
-            await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+            MqttConnection connection = gateway.awaitMqttReady("liveMqtt");
             try (WsClient browser = WsClient.connect(URI.create("ws://127.0.0.1:" + gateway.property("live.port") + "/ws"))) {
                 try (MqttTestClient device = new MqttTestClient(url)) {
                     device.publish("restart/before", "1".getBytes(StandardCharsets.UTF_8), 1, false);
@@ -82,10 +78,10 @@ class BrokerRestartTest {
             broker.start().get(60, TimeUnit.SECONDS);
             try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", "tcp://127.0.0.1:" + port,
                     "live.topics", "plain/topic,sensor/#"))) {
-                MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
+                MqttConnection connection = gateway.mqtt("liveMqtt");
                 await().atMost(30, TimeUnit.SECONDS).alias("readiness saying the subscription failed")
-                        .until(() -> readiness(gateway), body -> body.contains("did not answer SUBSCRIBE within 10 s"));
-                assertThat(readiness(gateway)).startsWith("{\"status\":\"DOWN\"");
+                        .until(() -> gateway.readiness(), body -> body.contains("did not answer SUBSCRIBE within 10 s"));
+                assertThat(gateway.readiness()).startsWith("{\"status\":\"DOWN\"");
                 assertThat(connection.isReady()).isFalse();
                 assertThat(gateway.metrics()).contains("mqtt_connected{connection=\"liveMqtt\"} 0.0");
             }
@@ -93,11 +89,6 @@ class BrokerRestartTest {
         }
     }
 
-    private static String readiness(RunningGateway gateway) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + gateway.managementPort() + "/observe/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-    }
 
     private static Process start(Path mosquitto, int port) throws Exception {
         Process process = new ProcessBuilder(mosquitto.toString(), "-p", Integer.toString(port))

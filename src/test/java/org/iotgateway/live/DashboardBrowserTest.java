@@ -27,8 +27,7 @@ class DashboardBrowserTest {
         String prefix = "dashboard-" + UUID.randomUUID().toString().substring(0, 8);
         try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of());
              HeadlessChromium browser = HeadlessChromium.start()) {
-            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
-            await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+            MqttConnection connection = gateway.awaitMqttReady("liveMqtt");
             String broker = gateway.property("live.mqtt-url");
             browser.open("http://127.0.0.1:" + gateway.property("live.port") + "/?filter=" + prefix + "/%23");
             await().atMost(20, TimeUnit.SECONDS).until(() -> "open".equals(state(browser)));

@@ -9,9 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 
-import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /** The bearer token on the handshake, publishing from browsers within the allow-list, and the dashboard's files. */
 class LiveFeedAccessTest {
@@ -34,8 +31,7 @@ class LiveFeedAccessTest {
         prefix = "it-" + UUID.randomUUID().toString().substring(0, 8);
         gateway = RunningGateway.startOnly("live", Map.of("live.bearer-token", TOKEN,
                 "live.client-publish-topics", prefix + "/commands/#@1," + prefix + "/lamp"));
-        MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
-        await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+        gateway.awaitMqttReady("liveMqtt");
     }
 
     @AfterAll

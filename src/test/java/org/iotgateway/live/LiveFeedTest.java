@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.WsClient;
@@ -42,8 +41,7 @@ class LiveFeedTest {
     static void startGateway() throws Exception {
         gateway = RunningGateway.startOnly("live", Map.of("live.topics", "#@2", "live.client-queue-size", "1000",
                 "live.slow-client-timeout-seconds", "3", "live.retained-bytes-max", "4096"));
-        MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
-        await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+        gateway.awaitMqttReady("liveMqtt");
         publisher = new MqttTestClient(gateway.property("live.mqtt-url"));
         prefix = "it-" + UUID.randomUUID().toString().substring(0, 8);
     }

@@ -3,9 +3,6 @@ package org.iotgateway.live;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -90,8 +87,7 @@ class SecureBrokerTest {
     @Test
     void should_subscribe_over_tls_with_the_password_and_deliver() throws Exception {
         try (RunningGateway gateway = gateway("ssl://localhost:" + port, "s3cret")) {
-            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
-            await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+            gateway.awaitMqttReady("liveMqtt");
             try (WsClient browser = WsClient.connect(URI.create("ws://127.0.0.1:" + gateway.property("live.port") + "/ws"))) {
                 browser.send("{\"subscribe\":[\"secure/#\"]}");
                 browser.awaitMessages(1);
@@ -108,26 +104,25 @@ class SecureBrokerTest {
                 "live.mqtt-trusted-ca", pki.caPem().toString(), "live.topics", "secure/#",
                 "live.mqtt-client-certificate", client[0].toString(), "live.mqtt-client-key", Files.readString(client[1]));
         try (RunningGateway gateway = RunningGateway.startOnly("live", settings)) {
-            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
-            await().atMost(30, TimeUnit.SECONDS).until(connection::isReady);
+            gateway.awaitMqttReady("liveMqtt");
         }
         // without it the broker refuses the handshake
         try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", "ssl://localhost:" + certificatePort,
                 "live.mqtt-trusted-ca", pki.caPem().toString(), "live.topics", "secure/#"))) {
-            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(gateway), body -> body.contains("cannot connect"));
+            await().atMost(20, TimeUnit.SECONDS).until(() -> gateway.readiness(), body -> body.contains("cannot connect"));
         }
     }
 
     @Test
     void should_stay_not_ready_with_a_wrong_password_or_a_certificate_for_another_host() throws Exception {
         try (RunningGateway gateway = gateway("ssl://localhost:" + port, "wrong")) {
-            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(gateway), body -> body.contains("cannot connect"));
-            assertThat(readiness(gateway)).startsWith("{\"status\":\"DOWN\"").doesNotContain("wrong");
+            await().atMost(20, TimeUnit.SECONDS).until(() -> gateway.readiness(), body -> body.contains("cannot connect"));
+            assertThat(gateway.readiness()).startsWith("{\"status\":\"DOWN\"").doesNotContain("wrong");
         }
         // the certificate names localhost, not 127.0.0.1
         try (RunningGateway gateway = gateway("ssl://127.0.0.1:" + port, "s3cret")) {
-            await().atMost(20, TimeUnit.SECONDS).until(() -> readiness(gateway), body -> body.contains("cannot connect"));
-            MqttConnection connection = gateway.context().getRegistry().lookupByNameAndType("liveMqtt", MqttConnection.class);
+            await().atMost(20, TimeUnit.SECONDS).until(() -> gateway.readiness(), body -> body.contains("cannot connect"));
+            MqttConnection connection = gateway.mqtt("liveMqtt");
             assertThat(connection.isReady()).isFalse();
         }
     }
@@ -149,20 +144,12 @@ class SecureBrokerTest {
         Process gateway = application.start();
         try {
             await().atMost(60, TimeUnit.SECONDS).ignoreExceptions()
-                    .until(() -> readiness(management), body -> body.startsWith("{\"status\":\"UP\""));
+                    .until(() -> RunningGateway.readiness(management), body -> body.startsWith("{\"status\":\"UP\""));
         } finally {
             gateway.destroy();
             gateway.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
-    private static String readiness(RunningGateway gateway) throws Exception {
-        return readiness(gateway.managementPort());
-    }
 
-    private static String readiness(int managementPort) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + managementPort + "/observe/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-    }
 }

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
@@ -20,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The application side: HTTP requests to the gateway's TS-0009 binding reach a CSE that is on the broker only (an MQTT
@@ -41,8 +39,7 @@ class HttpToMqttTest {
         gateway = RunningGateway.startOnly("onem2m", Map.of("onem2m.enabled", "true", "onem2m.mqtt-cse-id", CSE,
                 "onem2m.http-port", Integer.toString(port), "onem2m.mqtt-timeout-millis", "1500",
                 "onem2m.mqtt-to-http-enabled", "false"));
-        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
-                .lookupByNameAndType("onem2mMqtt", MqttConnection.class).isReady());
+        gateway.awaitMqttReady("onem2mMqtt");
         mqttCse = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
         requests = mqttCse.subscribe("/oneM2M/req/+/" + CSE + "/json");
     }

@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The CSE side of the binding against the stub CSE on HTTP and the real broker: an AE publishes request primitives as
@@ -38,8 +36,7 @@ class MqttToHttpTest {
         Map<String, String> settings = new HashMap<>(Map.of("onem2m.enabled", "true", "onem2m.cse-id", CSE,
                 "onem2m.cse-url", cse.url(), "onem2m.http-timeout-millis", "1000"));
         gateway = RunningGateway.startOnly("onem2m", settings);
-        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.context().getRegistry()
-                .lookupByNameAndType("onem2mMqtt", MqttConnection.class).isReady());
+        gateway.awaitMqttReady("onem2mMqtt");
         ae = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
         responses = ae.subscribe("/oneM2M/resp/CAE1/#");
     }

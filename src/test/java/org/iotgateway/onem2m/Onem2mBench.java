@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
@@ -32,9 +31,7 @@ public final class Onem2mBench {
         try (StubCse cse = new StubCse(RunningGateway.freeTcpPort());
              RunningGateway gateway = RunningGateway.startOnly("onem2m", Map.of("onem2m.enabled", "true",
                      "onem2m.cse-id", cseId, "onem2m.cse-url", cse.url(), "onem2m.http-to-mqtt-enabled", "false"))) {
-            while (!gateway.context().getRegistry().lookupByNameAndType("onem2mMqtt", MqttConnection.class).isReady()) {
-                Thread.sleep(100);
-            }
+            gateway.awaitMqttReady("onem2mMqtt");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             try (MqttTestClient ae = new MqttTestClient(gateway.property("onem2m.mqtt-url"))) {
                 BlockingQueue<Received> responses = ae.subscribe("/oneM2M/resp/CBENCH/#");

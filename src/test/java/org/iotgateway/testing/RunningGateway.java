@@ -11,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
+import org.awaitility.Awaitility;
+import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.GatewayMain;
 
 /**
@@ -78,6 +81,30 @@ public final class RunningGateway implements AutoCloseable {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + managementPort() + "/observe/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** The body of /observe/health/ready: UP, or DOWN with each failing check's reason. */
+    public String readiness() throws IOException, InterruptedException {
+        return readiness(managementPort());
+    }
+
+    /** The readiness of a gateway on {@code managementPort}, started some other way (as a process). */
+    public static String readiness(int managementPort) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + managementPort + "/observe/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** A route group's MQTT connection bean (liveMqtt, inverterMqtt, channelsMqtt, onem2mMqtt). */
+    public MqttConnection mqtt(String beanName) {
+        return context().getRegistry().lookupByNameAndType(beanName, MqttConnection.class);
+    }
+
+    /** Waits up to 30 s until that connection is connected with every subscription granted. */
+    public MqttConnection awaitMqttReady(String beanName) {
+        MqttConnection connection = mqtt(beanName);
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).alias(beanName + " ready").until(connection::isReady);
+        return connection;
     }
 
     public String amqpUrl() {
