@@ -46,13 +46,7 @@ public class MqttConsumer extends DefaultConsumer implements MqttConnection.Mess
     @Override
     public void onMessage(String topic, MqttMessage mqttMessage, long receivedAtMillis) {
         Exchange exchange = createExchange(true);
-        Message message = exchange.getMessage();
-        message.setBody(mqttMessage.getPayload());
-        message.setHeader(MqttConstants.TOPIC, topic);
-        message.setHeader(MqttConstants.QOS, mqttMessage.getQos());
-        message.setHeader(MqttConstants.RETAINED, mqttMessage.isRetained());
-        message.setHeader(MqttConstants.DUPLICATE, mqttMessage.isDuplicate());
-        message.setHeader(MqttConstants.RECEIVED_AT, receivedAtMillis);
+        copy(topic, mqttMessage, receivedAtMillis, exchange.getMessage());
         // asynchronously: a route that publishes on this connection, or hands off to threads, must not hold the
         // callback thread that completes its publish (waiting for it there would deadlock)
         getAsyncProcessor().process(exchange, doneSync -> {
@@ -62,5 +56,15 @@ public class MqttConsumer extends DefaultConsumer implements MqttConnection.Mess
             }
             releaseExchange(exchange, false);
         });
+    }
+
+    /** The MQTT message as a Camel message: payload bytes as the body, the {@link MqttConstants} headers. */
+    public static void copy(String topic, MqttMessage mqttMessage, long receivedAtMillis, Message message) {
+        message.setBody(mqttMessage.getPayload());
+        message.setHeader(MqttConstants.TOPIC, topic);
+        message.setHeader(MqttConstants.QOS, mqttMessage.getQos());
+        message.setHeader(MqttConstants.RETAINED, mqttMessage.isRetained());
+        message.setHeader(MqttConstants.DUPLICATE, mqttMessage.isDuplicate());
+        message.setHeader(MqttConstants.RECEIVED_AT, receivedAtMillis);
     }
 }

@@ -30,10 +30,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CSE side of the binding: a request primitive from the broker becomes the TS-0009 HTTP request to the CSE, and the
- * CSE's answer the response primitive published on the response topic built from the request topic. Every request is
- * answered: malformed ones with 4000, expired ones ({@code rqet}) with 4008, XML and CBOR with 4015, and a CSE that does
- * not answer in time with 5103. A repeated {@code rqi} of the same originator (QoS 1 redelivers) is dropped.
+ * From the broker to HTTP: a request primitive becomes the TS-0009 HTTP request to the CSE, or, when its receiver is an
+ * AE reached over HTTP ({@link PointsOfAccess}), the NOTIFY to that AE's point of access; the answer becomes the response
+ * primitive published on the response topic built from the request topic. Every request is answered: malformed ones
+ * with 4000, other operations than NOTIFY for an AE with 4005, expired ones ({@code rqet}) with 4008, XML and CBOR with
+ * 4015, and a target that does not answer in time with 5103. A repeated {@code rqi} (QoS 1 redelivers) is dropped.
  */
 public class CseBridge implements CamelContextAware {
 
@@ -41,6 +42,7 @@ public class CseBridge implements CamelContextAware {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     /** Exchange properties the route's steps share. */
     public static final String REQUEST = "onem2mRequest";
+    public static final String RECEIVER = "onem2mReceiver";
     public static final String RESPONSE_TOPIC = "onem2mResponseTopic";
     public static final String STARTED = "onem2mStarted";
     public static final String RSC = "onem2mRsc";
@@ -50,6 +52,7 @@ public class CseBridge implements CamelContextAware {
     private long timeoutMillis = 10000;
     private int duplicateWindowSeconds = 60;
     private boolean responsesWithoutSuffix;
+    private PointsOfAccess pointsOfAccess = new PointsOfAccess();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private volatile Cache<String, Boolean> recent;
     private volatile Onem2mMetrics metrics;
@@ -60,6 +63,7 @@ public class CseBridge implements CamelContextAware {
         metrics().request();
         OneM2mTopic topic = OneM2mTopic.parse(exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class));
         exchange.setProperty(RESPONSE_TOPIC, topic.responseTopic(responsesWithoutSuffix));
+        exchange.setProperty(RECEIVER, topic.receiver());
         String serialization = topic.serialization() == null ? "json" : topic.serialization();
         if (!serialization.equals("json")) {
             throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "serialization '" + serialization
@@ -75,17 +79,32 @@ public class CseBridge implements CamelContextAware {
             throw new Onem2mException(Onem2mException.BAD_REQUEST, "the request primitive is not a JSON object");
         }
         exchange.setProperty(REQUEST, request);
-        if (request.hasNonNull("rqi") && recent().asMap().putIfAbsent(topic.originator() + " " + request.get("rqi").asText(), true) != null) {
+        String key = topic.originator() + " " + topic.receiver() + " " + request.path("rqi").asText();
+        if (request.hasNonNull("rqi") && recent().asMap().putIfAbsent(key, true) != null) {
             throw new DuplicateRequestException("request " + request.get("rqi").asText() + " of " + topic.originator() + " came again");
         }
         checkExpiry(request);
         return HttpBinding.toHttp(request);
     }
 
-    /** Calls the CSE; the body becomes the response primitive. */
+    /** Calls the CSE, or the AE the request is for; the body becomes the response primitive. */
     public String call(HttpBinding.HttpCall call, Exchange exchange) throws Onem2mException {
         JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(cseUrl.replaceAll("/+$", "") + call.pathAndQuery()))
+        String receiver = exchange.getProperty(RECEIVER, String.class);
+        URI pointOfAccess = pointsOfAccess.of(receiver);
+        String target;
+        URI uri;
+        if (pointOfAccess == null) {
+            target = "the CSE at " + cseUrl;
+            uri = URI.create(cseUrl.replaceAll("/+$", "") + call.pathAndQuery());
+        } else if (request.path("op").asInt() == 5) {
+            target = "the AE " + receiver + " at " + pointOfAccess;
+            uri = pointOfAccess;
+        } else {
+            throw new Onem2mException(Onem2mException.OPERATION_NOT_ALLOWED, "only NOTIFY is carried to the AE " + receiver
+                    + " (its point of access is HTTP)");
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
                 .timeout(Duration.ofMillis(timeoutMillis))
                 .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(call.body(), StandardCharsets.UTF_8));
@@ -95,14 +114,14 @@ public class CseBridge implements CamelContextAware {
             answer = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
         } catch (HttpTimeoutException e) {
             metrics().timeout();
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE did not answer within " + timeoutMillis + " ms");
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " did not answer within " + timeoutMillis + " ms");
         } catch (ConnectException e) {
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE at " + cseUrl + " is unreachable");
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " is unreachable");
         } catch (IOException e) {
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "the CSE failed to answer: " + e);
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " failed to answer: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "interrupted while waiting for the CSE");
+            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "interrupted while waiting for " + target);
         }
         JsonNode content = null;
         if (!answer.body().isBlank()) {
@@ -197,6 +216,11 @@ public class CseBridge implements CamelContextAware {
     /** Base URL of the CSE's HTTP binding, e.g. http://cse:8080 (requests go to its paths /cse-base/..., /~/..., /_/...). */
     public void setCseUrl(String cseUrl) {
         this.cseUrl = cseUrl;
+    }
+
+    /** The AEs whose requests (notifications) go to their HTTP point of access instead of the CSE. */
+    public void setPointsOfAccess(PointsOfAccess pointsOfAccess) {
+        this.pointsOfAccess = pointsOfAccess;
     }
 
     public void setTimeoutMillis(long timeoutMillis) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +29,7 @@ import org.apache.camel.support.AsyncProcessorSupport;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.mqtt.MqttConnection;
+import org.iotgateway.mqtt.MqttConsumer;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
 import org.slf4j.Logger;
@@ -39,8 +41,13 @@ import org.slf4j.LoggerFactory;
  * matched by originator and {@code rqi}, becomes the HTTP response ({@code X-M2M-RSC}, the status of the TS-0009 table,
  * {@code pc} as the body). No answer within the timeout is 5103. As the processor of its route it starts with it,
  * and with it the HTTP server whose requests go through that route.
+ * <p>
+ * The other way, it stands in on the broker for the AEs that use HTTP ({@link PointsOfAccess}, which learns those that
+ * register through this binding): it subscribes to their request topics and hands each request (a notification) to
+ * the route that carries it to the AE's point of access.
  */
-public class MqttCseClient extends AsyncProcessorSupport implements CamelContextAware, MqttConnection.MessageListener {
+public class MqttCseClient extends AsyncProcessorSupport
+        implements CamelContextAware, MqttConnection.MessageListener, PointsOfAccess.Watcher {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttCseClient.class);
 
@@ -63,6 +70,8 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     private String host = "0.0.0.0";
     private int port = 8282;
     private String requestUri;
+    private PointsOfAccess pointsOfAccess = new PointsOfAccess();
+    private String notificationUri;
     private HttpServer server;
     private ProducerTemplate producer;
     private static final int HTTP_THREADS = 32;
@@ -70,9 +79,13 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     @Override
     protected void doStart() throws IOException {
         metrics = new Onem2mMetrics(GatewayMeters.registry(camelContext), "http_to_mqtt");
-        connection.register(List.of(new Subscription(TopicFilter.parse("/oneM2M/resp/+/" + OneM2mTopic.mask(targetCseId) + "/#"), 1)), this);
-        connection.acquire();
         producer = camelContext.createProducerTemplate();
+        List<Subscription> subscriptions = new ArrayList<>();
+        subscriptions.add(new Subscription(TopicFilter.parse("/oneM2M/resp/+/" + OneM2mTopic.mask(targetCseId) + "/#"), 1));
+        pointsOfAccess.aes().forEach(aeId -> subscriptions.add(requestsTo(aeId)));
+        connection.register(subscriptions, this);
+        pointsOfAccess.watch(this);
+        connection.acquire();
         // camel-platform-http cannot serve a second port beside the management one (it finds no single server), so the
         // binding has an HTTP server of its own, which hands each request to the route whose processor this is
         server = HttpServer.create(new InetSocketAddress(host, port), 100);
@@ -88,12 +101,32 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
 
     @Override
     protected void doStop() {
+        pointsOfAccess.watch(null);
         server.stop(1);
         ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
         connection.unregister(this);
         connection.release();
         pending.values().forEach(waiting -> waiting.completeExceptionally(new IllegalStateException("the gateway is stopping")));
         producer.stop();
+    }
+
+    private static Subscription requestsTo(String aeId) {
+        return new Subscription(TopicFilter.parse("/oneM2M/req/+/" + aeId + "/#"), 1);
+    }
+
+    @Override
+    public void added(String aeId) {
+        LOG.info("oneM2M: requests for {} go to its point of access {}", aeId, pointsOfAccess.of(aeId));
+        connection.subscribe(this, requestsTo(aeId)).exceptionally(failure -> {
+            LOG.warn("oneM2M: cannot subscribe to the requests for {}: {}", aeId, failure.getMessage());
+            return null;
+        });
+    }
+
+    @Override
+    public void removed(String aeId) {
+        LOG.info("oneM2M: {} is no longer reached over HTTP here", aeId);
+        connection.unsubscribe(this, requestsTo(aeId).filter());
     }
 
     private void serve(HttpExchange http) throws IOException {
@@ -147,6 +180,7 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
                     .whenComplete((response, failure) -> {
                         pending.remove(key, answer);
                         if (failure == null) {
+                            pointsOfAccess.learn(sent, response);
                             respond(exchange.getMessage(), response, started);
                         } else {
                             boolean late = failure instanceof TimeoutException;
@@ -290,6 +324,11 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     public void onMessage(String topic, MqttMessage message, long receivedAtMillis) {
         try {
             OneM2mTopic parsed = OneM2mTopic.parse(topic);
+            if (parsed.isRequest()) {
+                // a thread of the route takes it over: the callback thread must stay free for its response's publish
+                producer.asyncSend(notificationUri, exchange -> MqttConsumer.copy(topic, message, receivedAtMillis, exchange.getMessage()));
+                return;
+            }
             JsonNode response = JSON.readTree(message.getPayload());
             CompletableFuture<JsonNode> waiting = pending.get(parsed.originator() + " " + response.path("rqi").asText());
             if (waiting != null) {
@@ -331,6 +370,16 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     /** The route each HTTP request is handed to; it ends with this processor. */
     public void setRequestUri(String requestUri) {
         this.requestUri = requestUri;
+    }
+
+    /** The AEs reached over HTTP: their requests are taken from the broker and handed to {@code notificationUri}. */
+    public void setPointsOfAccess(PointsOfAccess pointsOfAccess) {
+        this.pointsOfAccess = pointsOfAccess;
+    }
+
+    /** The route that carries a request for an AE to its point of access and publishes the answer. */
+    public void setNotificationUri(String notificationUri) {
+        this.notificationUri = notificationUri;
     }
 
     public void setTimeoutMillis(long timeoutMillis) {

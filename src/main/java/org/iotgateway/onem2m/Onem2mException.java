@@ -4,6 +4,7 @@ package org.iotgateway.onem2m;
 public class Onem2mException extends Exception {
 
     public static final int BAD_REQUEST = 4000;
+    public static final int OPERATION_NOT_ALLOWED = 4005;
     public static final int REQUEST_TIMEOUT = 4008;
     public static final int UNSUPPORTED_MEDIA_TYPE = 4015;
     public static final int TARGET_NOT_REACHABLE = 5103;

@@ -141,7 +141,7 @@ class MqttToHttpTest {
 
         JsonNode late = ask("{\"op\":2,\"to\":\"onem2m/slow\",\"fr\":\"CAE1\",\"rqi\":\"t-slow\"}");
         assertThat(late.path("rsc").asInt()).isEqualTo(5103);
-        assertThat(late.path("pc").path("m2m:dbg").asText()).isEqualTo("the CSE did not answer within 1000 ms");
+        assertThat(late.path("pc").path("m2m:dbg").asText()).isEqualTo("the CSE at " + cse.url() + " did not answer within 1000 ms");
 
         JsonNode xml = ask("xml", "<m2m:rqp/>");
         assertThat(xml.path("rsc").asInt()).isEqualTo(4015);

@@ -1,0 +1,119 @@
+package org.iotgateway.onem2m;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The application entities that are reached over HTTP: AE-ID (masked as in topics) → the {@code http(s)://} point of
+ * access their notifications go to. Filled from the configuration and from the AE registrations the gateway carries
+ * (its HTTP binding's CREATE, UPDATE and DELETE of an {@code m2m:ae}); whoever watches it subscribes to their request topics.
+ */
+public class PointsOfAccess {
+
+    /** Told of every AE that starts or stops being reachable here. */
+    public interface Watcher {
+        void added(String aeId);
+
+        void removed(String aeId);
+    }
+
+    private final Map<String, URI> byAe = new ConcurrentHashMap<>();
+    private volatile Watcher watcher;
+
+    /** {@code CAE1=http://10.0.0.7:9000/notify,CAE2=https://app.example/onem2m}; empty for none. */
+    public void setConfigured(String configured) {
+        if (configured == null || configured.isBlank()) {
+            return;
+        }
+        for (String entry : configured.split(",")) {
+            String[] parts = entry.trim().split("=", 2);
+            URI poa = parts.length == 2 ? httpUri(parts[1].trim()) : null;
+            if (parts[0].isBlank() || poa == null) {
+                throw new IllegalArgumentException("'" + entry.trim() + "' is not AE-ID=http(s)://host[:port][/path]");
+            }
+            add(parts[0].trim(), poa);
+        }
+    }
+
+    public void watch(Watcher watcher) {
+        this.watcher = watcher;
+    }
+
+    /** The point of access of an AE, or null when it is not reached over HTTP here. */
+    public URI of(String maskedAeId) {
+        return byAe.get(maskedAeId);
+    }
+
+    public Set<String> aes() {
+        return Set.copyOf(byAe.keySet());
+    }
+
+    /**
+     * Learns from a request the gateway carried and its response: a registered AE with an HTTP point of access is
+     * added, an update replaces or removes its point of access, a deleted AE is removed.
+     */
+    public void learn(JsonNode request, JsonNode response) {
+        int op = request.path("op").asInt();
+        int rsc = response.path("rsc").asInt();
+        JsonNode answered = response.path("pc").path("m2m:ae");
+        String aeId = answered.path("aei").asText("");
+        if (aeId.isEmpty()) {
+            return;
+        }
+        JsonNode asked = request.path("pc").path("m2m:ae").path("poa");
+        URI poa = firstHttp(answered.has("poa") ? answered.get("poa") : asked);
+        if ((op == 1 && rsc == 2001 && request.path("ty").asInt() == 2) || (op == 3 && rsc == 2004)) {
+            if (poa != null) {
+                add(aeId, poa);
+            } else if (op == 3 && (answered.has("poa") || asked.isArray())) {
+                remove(aeId);
+            }
+        } else if (op == 4 && rsc == 2002) {
+            remove(aeId);
+        }
+    }
+
+    private void add(String aeId, URI poa) {
+        String masked = OneM2mTopic.mask(aeId);
+        if (masked.contains("+") || masked.contains("#")) {
+            throw new IllegalArgumentException("AE-ID '" + aeId + "' cannot be a topic level");
+        }
+        if (!poa.equals(byAe.put(masked, poa)) && watcher != null) {
+            watcher.added(masked);
+        }
+    }
+
+    private void remove(String aeId) {
+        String masked = OneM2mTopic.mask(aeId);
+        if (byAe.remove(masked) != null && watcher != null) {
+            watcher.removed(masked);
+        }
+    }
+
+    private static URI firstHttp(JsonNode pointsOfAccess) {
+        if (pointsOfAccess != null && pointsOfAccess.isArray()) {
+            for (JsonNode poa : pointsOfAccess) {
+                URI uri = httpUri(poa.asText());
+                if (uri != null) {
+                    return uri;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static URI httpUri(String text) {
+        try {
+            URI uri = new URI(text);
+            boolean http = "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
+            return http && uri.getHost() != null ? uri : null;
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+}
