@@ -12,6 +12,7 @@ import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.support.service.ServiceSupport;
+import org.iotgateway.reload.RouteFileReloader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,7 @@ final class GatewayStartup extends MainListenerSupport {
                     .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*.camel.yaml")
                     .collect(Collectors.joining(",")));
         }
+        watchRouteFiles(main, properties, groups.stream().map(routesDir::resolve).toList());
         AutoCloseable devServices = startDevServices(properties, groups);
         if (devServices != null) {
             // a service of the context stops with it, after the routes, however the context is stopped
@@ -53,6 +55,19 @@ final class GatewayStartup extends MainListenerSupport {
             } catch (Exception e) {
                 throw RuntimeCamelException.wrapRuntimeCamelException(e);
             }
+        }
+    }
+
+    /** Edits of the groups' route files are applied while running, unless gateway.routes-reload-enabled=false. */
+    private static void watchRouteFiles(BaseMainSupport main, PropertiesComponent properties, List<Path> folders) {
+        if (folders.isEmpty() || !Boolean.parseBoolean(properties.resolveProperty("gateway.routes-reload-enabled").orElse("true"))) {
+            return;
+        }
+        long interval = Long.parseLong(properties.resolveProperty("gateway.routes-reload-interval-millis").orElse("1000"));
+        try {
+            main.getCamelContext().addService(new RouteFileReloader(main.getCamelContext(), folders, interval), true, true);
+        } catch (Exception e) {
+            throw RuntimeCamelException.wrapRuntimeCamelException(e);
         }
     }
 

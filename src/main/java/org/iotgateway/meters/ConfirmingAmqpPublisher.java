@@ -64,6 +64,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
 
     private final Queue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
     private ScheduledExecutorService scheduler;
+    private final BrokerHealthCheck health = new BrokerHealthCheck();
     private Thread writer;
     private volatile boolean writerParked;
     private volatile Link link;
@@ -102,6 +103,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
 
     @Override
     protected void doStart() {
+        lastError = "not connected yet";
         AmqpUrl url = AmqpUrl.parse(connectionString);
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "amqp-publisher");
@@ -113,7 +115,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         writer.start();
         scheduler.execute(() -> connect(url));
         scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
-        new BrokerHealthCheck().register(camelContext);
+        health.register(camelContext);
         confirmLatency = Timer.builder("amqp.publisher.confirm.latency").tag("exchange", exchangeName)
                 .description("From handing a message to RabbitMQ to its confirm")
                 .publishPercentileHistogram().register(GatewayMeters.registry(camelContext));
@@ -121,6 +123,9 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
 
     @Override
     protected void doStop() {
+        // a replaced route file brings a new publisher: its check takes this one's place
+        health.unregister(camelContext);
+        lastError = "the publisher is stopped";
         if (scheduler != null) {
             scheduler.shutdownNow();
         }

@@ -110,6 +110,11 @@ public final class RouteFileCheck {
                 "does not fit the YAML DSL schema: " + deepest.getMessage());
     }
 
+    /** Loads the schema (800 kB, a few seconds on a small machine) ahead of the first edit. */
+    public static void prepare() {
+        schema();
+    }
+
     private static JsonSchema schema() {
         JsonSchema loaded = schema;
         if (loaded == null) {
