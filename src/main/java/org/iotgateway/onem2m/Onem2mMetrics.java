@@ -26,7 +26,7 @@ final class Onem2mMetrics {
         this.timeouts = Counter.builder("onem2m.timeouts").tag("direction", direction)
                 .description("oneM2M requests whose target did not answer in time").register(registry);
         this.duration = Timer.builder("onem2m.request.duration").tag("direction", direction)
-                .description("From a request's arrival to its response").register(registry);
+                .description("From a request's arrival to its response").publishPercentileHistogram().register(registry);
     }
 
     void request() {
