@@ -82,6 +82,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private Channel server;
     private AsyncProducer publisher;
     private ByteBufAllocator allocator;
+    private Gauge clientsGauge;
     private Counter framesSent;
     private Counter framesDroppedSlow;
     private Counter framesDroppedOverloaded;
@@ -147,7 +148,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private void registerMetrics() {
         MeterRegistry registry = GatewayMeters.registry(camelContext);
         String portTag = String.valueOf(port);
-        Gauge.builder("live.clients", this, feed -> feed.shardList.stream().mapToInt(FeedShard::clientCount).sum())
+        clientsGauge = Gauge.builder("live.clients", this, feed -> feed.shardList.stream().mapToInt(FeedShard::clientCount).sum())
                 .tag("port", portTag)
                 .description("WebSocket clients connected to the live feed").register(registry);
         connections = Counter.builder("live.connections").tag("port", portTag)
@@ -170,6 +171,8 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
 
     @Override
     protected void doStop() {
+        // the gauge reads this feed: one that replaces it (route file edited) registers its own
+        GatewayMeters.registry(camelContext).remove(clientsGauge);
         if (publisher != null) {
             ServiceHelper.stopService(publisher);
             publisher = null;

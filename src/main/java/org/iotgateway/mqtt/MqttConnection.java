@@ -92,6 +92,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private Counter reconnects;
     private Counter messagesIn;
     private ReadinessCheck healthCheck;
+    private Gauge connectedGauge;
 
     /** Starts the connection for one more endpoint. */
     public void acquire() {
@@ -194,7 +195,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
                 .description("Connections to the MQTT broker made again after one was lost").register(registry);
         messagesIn = Counter.builder("mqtt.messages.received").tag("connection", name)
                 .description("Messages received from the MQTT broker").register(registry);
-        Gauge.builder("mqtt.connected", this, connection -> connection.isReady() ? 1 : 0).tag("connection", name)
+        connectedGauge = Gauge.builder("mqtt.connected", this, connection -> connection.isReady() ? 1 : 0).tag("connection", name)
                 .description("1 while connected with every subscription granted").register(registry);
         healthCheck = new ConnectionHealthCheck();
         healthCheck.register(camelContext);
@@ -215,6 +216,8 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         client.disconnect(false);
         client.close();
         healthCheck.unregister(camelContext);
+        // the gauge reads this object: a connection that replaces it (route file edited) registers its own
+        GatewayMeters.registry(camelContext).remove(connectedGauge);
         ServiceHelper.stopService(credentials);
         subscribed = false;
         problem = "stopped";

@@ -24,6 +24,8 @@ final class GatewayMetrics {
     private final Counter unknownClient;
     private final Counter storeErrors;
     private final Timer publishLatency;
+    private final MeterRegistry registry;
+    private final Gauge inFlightGauge;
 
     GatewayMetrics(MeterRegistry registry, int port, Supplier<Number> inFlight) {
         String portTag = Integer.toString(port);
@@ -44,8 +46,14 @@ final class GatewayMetrics {
         publishLatency = Timer.builder("mqttsn.publish.latency").tag("port", portTag)
                 .description("From datagram received to the route's completion (PUBACK sent)")
                 .publishPercentileHistogram().register(registry);
-        Gauge.builder("mqttsn.inflight", inFlight).tag("port", portTag)
+        this.registry = registry;
+        inFlightGauge = Gauge.builder("mqttsn.inflight", inFlight).tag("port", portTag)
                 .description("Readings received and not yet confirmed by the route").register(registry);
+    }
+
+    /** Removes the gauge, which reads this consumer: a consumer that replaces it (route file edited) registers its own. */
+    void close() {
+        registry.remove(inFlightGauge);
     }
 
     void received() {

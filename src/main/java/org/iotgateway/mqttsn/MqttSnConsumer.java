@@ -127,6 +127,7 @@ public class MqttSnConsumer extends DefaultConsumer {
         if (store != null) {
             store.close();
         }
+        metrics.close();
         super.doStop();
     }
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * camel-k/ rendered with kustomize as users apply it, checked offline: every Camel K resource against the CRD schema of
+ * The project's kustomization (camel-k/ and the ConfigMaps of its files) rendered with kustomize as users apply it, checked offline: every Camel K resource against the CRD schema of
  * Camel K 2.10 (shared/schemas/camel-k, with unknown fields refused: the API server would drop them silently), and the
  * generated ConfigMaps against the files they come from.
  */
@@ -40,7 +40,7 @@ class CamelKManifestsTest {
 
     @BeforeAll
     static void render() throws Exception {
-        Process kustomize = new ProcessBuilder("kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", "camel-k")
+        Process kustomize = new ProcessBuilder("kubectl", "kustomize", ".")
                 .redirectErrorStream(true).start();
         String output = new String(kustomize.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(kustomize.waitFor(60, TimeUnit.SECONDS)).isTrue();

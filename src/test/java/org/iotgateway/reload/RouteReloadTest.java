@@ -129,6 +129,24 @@ class RouteReloadTest {
         }
     }
 
+    @Test
+    void should_replace_a_group_whose_file_declares_its_mqtt_connection_and_report_the_new_one() throws Exception {
+        Path live = mount.resolve("live");
+        Files.createDirectories(live);
+        Path file = live.resolve("mqtt-to-websocket.camel.yaml");
+        Files.copy(Path.of("routes/live/mqtt-to-websocket.camel.yaml"), file);
+        try (RunningGateway gateway = RunningGateway.start(Map.of("gateway.routes-dir", mount.toString(),
+                "gateway.routes-reload-interval-millis", "200"))) {
+            Object before = gateway.awaitMqttReady("liveMqtt");
+            Files.writeString(file, Files.readString(file) + "\n# edited in place, as an editor saves\n");
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> gateway.mqtt("liveMqtt") != before);
+            gateway.awaitMqttReady("liveMqtt");
+            Awaitility.await().atMost(5, TimeUnit.SECONDS)
+                    .until(() -> gateway.metrics().contains("mqtt_connected{connection=\"liveMqtt\"} 1.0"));
+            assertThat(gateway.readiness()).contains("UP");
+        }
+    }
+
     /** QoS 1 readings one after the other, each waiting for its PUBACK; those answered rc 0 are remembered. */
     private static void publish(UdpClient device, Set<String> acked, AtomicBoolean publishing) {
         try {
