@@ -4,15 +4,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.iotgateway.testing.MqttTestClient;
-import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,8 +25,7 @@ class HttpToMqttTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CSE = "in-cse-" + System.nanoTime();
     private static RunningGateway gateway;
-    private static MqttTestClient mqttCse;
-    private static BlockingQueue<Received> requests;
+    private static MqttBoundCse mqttCse;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
@@ -40,8 +35,7 @@ class HttpToMqttTest {
                 "onem2m.http-port", Integer.toString(port), "onem2m.mqtt-timeout-millis", "1500",
                 "onem2m.mqtt-to-http-enabled", "false"));
         gateway.awaitMqttReady("onem2mMqtt");
-        mqttCse = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
-        requests = mqttCse.subscribe("/oneM2M/req/+/" + CSE + "/json");
+        mqttCse = new MqttBoundCse(gateway.property("onem2m.mqtt-url"), CSE);
     }
 
     @AfterAll
@@ -63,16 +57,6 @@ class HttpToMqttTest {
                 .timeout(java.time.Duration.ofSeconds(10));
     }
 
-    /** Answers the next request primitive on the broker with {@code response} (its rqi copied in); returns the request. */
-    private static JsonNode answerNext(String responseWithoutRqi) throws Exception {
-        Received received = requests.poll(10, TimeUnit.SECONDS);
-        assertThat(received).isNotNull();
-        JsonNode request = JSON.readTree(received.text());
-        String response = responseWithoutRqi.replaceFirst("\\{", "{\"rqi\":\"" + request.get("rqi").asText() + "\",");
-        mqttCse.publish(received.topic().replace("/req/", "/resp/"), response.getBytes(StandardCharsets.UTF_8), 1, false);
-        return request;
-    }
-
     @Test
     void should_carry_an_http_create_to_the_cse_on_the_broker_and_return_its_response() throws Exception {
         var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -84,7 +68,7 @@ class HttpToMqttTest {
                 throw new IllegalStateException(e);
             }
         });
-        JsonNode request = answerNext("{\"rsc\":2001,\"rvi\":\"3\",\"pc\":{\"m2m:ae\":{\"rn\":\"app1\",\"ri\":\"ae7\",\"aei\":\"Capp1\"}}}");
+        JsonNode request = mqttCse.answerNext("{\"rsc\":2001,\"rvi\":\"3\",\"pc\":{\"m2m:ae\":{\"rn\":\"app1\",\"ri\":\"ae7\",\"aei\":\"Capp1\"}}}");
         assertThat(request.path("op").asInt()).isEqualTo(1);
         assertThat(request.path("ty").asInt()).isEqualTo(2);
         assertThat(request.path("to").asText()).isEqualTo("/" + CSE + "/cse-base");
@@ -110,7 +94,7 @@ class HttpToMqttTest {
                 throw new IllegalStateException(e);
             }
         });
-        JsonNode request = answerNext("{\"rsc\":4004,\"pc\":{\"m2m:dbg\":\"resource does not exist\"}}");
+        JsonNode request = mqttCse.answerNext("{\"rsc\":4004,\"pc\":{\"m2m:dbg\":\"resource does not exist\"}}");
         assertThat(request.path("op").asInt()).isEqualTo(2);
         assertThat(request.path("to").asText()).isEqualTo("cse-base/app1");
         assertThat(request.path("rcn").asInt()).isEqualTo(1);
@@ -124,7 +108,7 @@ class HttpToMqttTest {
     @Test
     void should_answer_5103_when_the_cse_on_the_broker_does_not_respond_and_4000_without_an_originator() throws Exception {
         HttpResponse<String> late = send(http("/cse-base").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-late").GET());
-        requests.poll(5, TimeUnit.SECONDS);
+        mqttCse.requests.poll(5, TimeUnit.SECONDS);
         assertThat(late.statusCode()).isEqualTo(404);
         assertThat(late.headers().firstValue("X-M2M-RSC")).hasValue("5103");
         assertThat(late.body()).contains("no response from " + CSE + " over MQTT within 1500 ms");

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
 import org.junit.jupiter.api.AfterAll;
@@ -36,9 +35,8 @@ class NotificationTest {
     private static StubAe ae;
     private static int downPort;
     private static RunningGateway gateway;
-    private static MqttTestClient mqttCse;
+    private static MqttBoundCse mqttCse;
     private static BlockingQueue<Received> responses;
-    private static BlockingQueue<Received> requests;
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,9 +46,8 @@ class NotificationTest {
                 "onem2m.mqtt-to-http-enabled", "false", "onem2m.http-timeout-millis", "1000",
                 "onem2m.http-aes", "Cconfigured=" + ae.url() + "/notify?app=1, Cdown=http://127.0.0.1:" + downPort + "/n"));
         gateway.awaitMqttReady("onem2mMqtt");
-        mqttCse = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
-        responses = mqttCse.subscribe("/oneM2M/resp/" + CSE + "/#");
-        requests = mqttCse.subscribe("/oneM2M/req/+/" + CSE + "/json");
+        mqttCse = new MqttBoundCse(gateway.property("onem2m.mqtt-url"), CSE);
+        responses = mqttCse.client.subscribe("/oneM2M/resp/" + CSE + "/#");
     }
 
     @AfterAll
@@ -68,7 +65,7 @@ class NotificationTest {
 
     /** Publishes a request of the CSE for {@code aeId}; returns the response primitive, or null after {@code waitMillis}. */
     private static JsonNode notify(String aeId, String request, long waitMillis) throws Exception {
-        mqttCse.publish("/oneM2M/req/" + CSE + "/" + aeId + "/json", request.getBytes(StandardCharsets.UTF_8), 1, false);
+        mqttCse.client.publish("/oneM2M/req/" + CSE + "/" + aeId + "/json", request.getBytes(StandardCharsets.UTF_8), 1, false);
         Received response = responses.poll(waitMillis, TimeUnit.MILLISECONDS);
         if (response == null) {
             return null;
@@ -119,7 +116,7 @@ class NotificationTest {
                 .header("X-M2M-Origin", "Clearned").header("X-M2M-RI", "h-register").header("Content-Type", "application/json;ty=2")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"m2m:ae\":{\"rn\":\"learned\",\"api\":\"Napp\",\"rr\":true,"
                         + "\"poa\":[\"mqtt://broker\",\"" + ae.url() + "/learned\"]}}")).build(), HttpResponse.BodyHandlers.ofString());
-        answerNext("{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"rn\":\"learned\",\"ri\":\"ae9\",\"aei\":\"Clearned\"}}}");
+        mqttCse.answerNext("{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"rn\":\"learned\",\"ri\":\"ae9\",\"aei\":\"Clearned\"}}}");
         assertThat(registration.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
 
         // the subscription for Clearned is made as the registration is answered; give the broker a moment to have it
@@ -136,7 +133,7 @@ class NotificationTest {
         CompletableFuture<HttpResponse<String>> deletion = HTTP.sendAsync(gateway("/cse-base/learned")
                 .header("X-M2M-Origin", "Clearned").header("X-M2M-RI", "h-deregister").DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
-        answerNext("{\"rsc\":2002,\"pc\":{\"m2m:ae\":{\"rn\":\"learned\",\"ri\":\"ae9\",\"aei\":\"Clearned\"}}}");
+        mqttCse.answerNext("{\"rsc\":2002,\"pc\":{\"m2m:ae\":{\"rn\":\"learned\",\"ri\":\"ae9\",\"aei\":\"Clearned\"}}}");
         assertThat(deletion.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         Thread.sleep(500);
         ae.received.clear();
@@ -147,14 +144,5 @@ class NotificationTest {
     private static HttpRequest.Builder gateway(String path) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.property("onem2m.http-port") + path))
                 .timeout(Duration.ofSeconds(10));
-    }
-
-    /** Answers the next request the gateway publishes for the CSE with {@code response}, its rqi copied in. */
-    private static void answerNext(String responseWithoutRqi) throws Exception {
-        Received received = requests.poll(10, TimeUnit.SECONDS);
-        assertThat(received).isNotNull();
-        String rqi = JSON.readTree(received.text()).get("rqi").asText();
-        mqttCse.publish(received.topic().replace("/req/", "/resp/"),
-                responseWithoutRqi.replaceFirst("\\{", "{\"rqi\":\"" + rqi + "\",").getBytes(StandardCharsets.UTF_8), 1, false);
     }
 }

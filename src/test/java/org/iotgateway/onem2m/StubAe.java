@@ -32,12 +32,7 @@ final class StubAe implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        String query = exchange.getRequestURI().getRawQuery();
-        received.add(new StubCse.Received(exchange.getRequestMethod(),
-                exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query),
-                exchange.getRequestHeaders().getFirst("Content-Type"), exchange.getRequestHeaders().getFirst("X-M2M-Origin"),
-                exchange.getRequestHeaders().getFirst("X-M2M-RI"),
-                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+        received.add(StubCse.Received.of(exchange, new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
         exchange.getResponseHeaders().set("X-M2M-RSC", "2000");
         exchange.getResponseHeaders().set("X-M2M-RI", String.valueOf(exchange.getRequestHeaders().getFirst("X-M2M-RI")));
         exchange.sendResponseHeaders(200, -1);

@@ -25,8 +25,15 @@ import com.sun.net.httpserver.HttpServer;
  */
 final class StubCse implements AutoCloseable {
 
-    /** One HTTP request the CSE received. */
+    /** One HTTP request a stub received. */
     record Received(String method, String pathAndQuery, String contentType, String origin, String requestId, String body) {
+
+        static Received of(HttpExchange exchange, String body) {
+            String query = exchange.getRequestURI().getRawQuery();
+            return new Received(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query),
+                    exchange.getRequestHeaders().getFirst("Content-Type"), exchange.getRequestHeaders().getFirst("X-M2M-Origin"),
+                    exchange.getRequestHeaders().getFirst("X-M2M-RI"), body);
+        }
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,9 +61,7 @@ final class StubCse implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         String query = exchange.getRequestURI().getRawQuery();
-        received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query),
-                exchange.getRequestHeaders().getFirst("Content-Type"), exchange.getRequestHeaders().getFirst("X-M2M-Origin"),
-                exchange.getRequestHeaders().getFirst("X-M2M-RI"), body));
+        received.add(Received.of(exchange, body));
         String path = exchange.getRequestURI().getPath().replaceFirst("^/~/mn-cse-1/", "/").substring(1);
         exchange.getResponseHeaders().set("X-M2M-RI", String.valueOf(exchange.getRequestHeaders().getFirst("X-M2M-RI")));
         if (path.equals("onem2m/slow")) {
