@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * From the broker to HTTP: a request primitive becomes the TS-0009 HTTP request to the CSE, or, when its receiver is an
  * AE reached over HTTP ({@link PointsOfAccess}), the NOTIFY to that AE's point of access; the answer becomes the response
- * primitive published on the response topic built from the request topic. Every request is answered: malformed ones
- * with 4000, other operations than NOTIFY for an AE with 4005, expired ones ({@code rqet}) with 4008, XML and CBOR with
- * 4015, and a target that does not answer in time with 5103. A repeated {@code rqi} (QoS 1 redelivers) is dropped.
+ * primitive published on the response topic built from the request topic, in the request's serialization (JSON or
+ * CBOR; the HTTP side is JSON). Every request is answered: malformed ones with 4000, other operations than NOTIFY for an
+ * AE with 4005, expired ones ({@code rqet}) with 4008, XML with 4015, and a target that does not answer in time with
+ * 5103. A repeated {@code rqi} (QoS 1 redelivers) is dropped.
  */
 public class CseBridge implements CamelContextAware {
 
@@ -46,6 +47,7 @@ public class CseBridge implements CamelContextAware {
     public static final String RESPONSE_TOPIC = "onem2mResponseTopic";
     public static final String STARTED = "onem2mStarted";
     public static final String RSC = "onem2mRsc";
+    public static final String SERIALIZATION = "onem2mSerialization";
 
     private CamelContext camelContext;
     private String cseUrl;
@@ -64,17 +66,9 @@ public class CseBridge implements CamelContextAware {
         OneM2mTopic topic = OneM2mTopic.parse(exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class));
         exchange.setProperty(RESPONSE_TOPIC, topic.responseTopic(responsesWithoutSuffix));
         exchange.setProperty(RECEIVER, topic.receiver());
-        String serialization = topic.serialization() == null ? "json" : topic.serialization();
-        if (!serialization.equals("json")) {
-            throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "serialization '" + serialization
-                    + "' is not supported: this bridge speaks JSON");
-        }
-        JsonNode request;
-        try {
-            request = JSON.readTree(exchange.getMessage().getBody(byte[].class));
-        } catch (IOException e) {
-            throw new Onem2mException(Onem2mException.BAD_REQUEST, "malformed JSON: " + firstLine(e));
-        }
+        Serialization serialization = Serialization.ofTopicSuffix(topic.serialization());
+        exchange.setProperty(SERIALIZATION, serialization);
+        JsonNode request = serialization.read(exchange.getMessage().getBody(byte[].class));
         if (request == null || !request.isObject()) {
             throw new Onem2mException(Onem2mException.BAD_REQUEST, "the request primitive is not a JSON object");
         }
@@ -88,7 +82,7 @@ public class CseBridge implements CamelContextAware {
     }
 
     /** Calls the CSE, or the AE the request is for; the body becomes the response primitive. */
-    public String call(HttpBinding.HttpCall call, Exchange exchange) throws Onem2mException {
+    public byte[] call(HttpBinding.HttpCall call, Exchange exchange) throws Onem2mException {
         JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
         String receiver = exchange.getProperty(RECEIVER, String.class);
         URI pointOfAccess = pointsOfAccess.of(receiver);
@@ -135,7 +129,7 @@ public class CseBridge implements CamelContextAware {
     }
 
     /** The answer to a request the bridge could not carry to the CSE. */
-    public String failure(@ExchangeException Exception failure, Exchange exchange) {
+    public byte[] failure(@ExchangeException Exception failure, Exchange exchange) {
         JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
         int rsc = failure instanceof Onem2mException known ? known.rsc() : 5000;
         if (!(failure instanceof Onem2mException)) {
@@ -146,9 +140,10 @@ public class CseBridge implements CamelContextAware {
         return respond(HttpBinding.errorResponse(request, rsc, failure.getMessage()), exchange);
     }
 
-    private static String respond(JsonNode response, Exchange exchange) {
+    /** The response primitive in the request's serialization (JSON when the request could not be read as far). */
+    private static byte[] respond(JsonNode response, Exchange exchange) {
         exchange.setProperty(RSC, response.path("rsc").asInt());
-        return response.toString();
+        return exchange.getProperty(SERIALIZATION, Serialization.JSON, Serialization.class).write(response);
     }
 
     /** Counts the response by its status and the time from the request's arrival, once it is handed to the broker. */
@@ -174,11 +169,6 @@ public class CseBridge implements CamelContextAware {
         } catch (DateTimeParseException e) {
             throw new Onem2mException(Onem2mException.BAD_REQUEST, "rqet '" + expiry + "' is not a oneM2M time");
         }
-    }
-
-    private static String firstLine(IOException e) {
-        String message = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
-        return message == null ? e.toString() : message.lines().findFirst().orElse(message);
     }
 
     private Cache<String, Boolean> recent() {

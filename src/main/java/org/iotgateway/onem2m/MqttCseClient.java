@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -137,20 +138,20 @@ public class MqttCseClient extends AsyncProcessorSupport
                 message.setHeader(Exchange.HTTP_METHOD, http.getRequestMethod());
                 message.setHeader(Exchange.HTTP_PATH, http.getRequestURI().getRawPath());
                 message.setHeader(Exchange.HTTP_QUERY, http.getRequestURI().getRawQuery());
-                message.setBody(new String(http.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                message.setBody(http.getRequestBody().readAllBytes());
             });
             Message answer = exchange.getMessage();
             if (exchange.getException() != null) {
                 LOG.warn("oneM2M HTTP request failed in its route", exchange.getException());
                 respond(answer, HttpBinding.errorResponse(null, 5000, "the gateway failed: " + exchange.getException().getMessage()),
-                        System.nanoTime());
+                        Serialization.JSON, System.nanoTime());
             }
             answer.getHeaders().forEach((name, value) -> {
                 if (name.startsWith("X-M2M-") || name.equals("Content-Location") || name.equals(Exchange.CONTENT_TYPE)) {
                     http.getResponseHeaders().set(name, String.valueOf(value));
                 }
             });
-            byte[] body = answer.getBody(String.class) == null ? new byte[0] : answer.getBody(String.class).getBytes(StandardCharsets.UTF_8);
+            byte[] body = answer.getBody(byte[].class) == null ? new byte[0] : answer.getBody(byte[].class);
             http.sendResponseHeaders(answer.getHeader(Exchange.HTTP_RESPONSE_CODE, 500, Integer.class), body.length == 0 ? -1 : body.length);
             if (body.length > 0) {
                 http.getResponseBody().write(body);
@@ -163,8 +164,16 @@ public class MqttCseClient extends AsyncProcessorSupport
         long started = System.nanoTime();
         metrics.request();
         JsonNode request = null;
+        // the answer's body as asked (Accept), else as sent (Content-Type), else JSON
+        Message http = exchange.getMessage();
+        Serialization reply = Serialization.ofMediaType(http.getHeader("Accept", String.class));
+        if (reply == null) {
+            reply = Objects.requireNonNullElse(Serialization.ofMediaType(http.getHeader(Exchange.CONTENT_TYPE, String.class)),
+                    Serialization.JSON);
+        }
+        Serialization answerIn = reply;
         try {
-            request = requestPrimitive(exchange.getMessage());
+            request = requestPrimitive(http);
             String originator = OneM2mTopic.mask(request.get("fr").asText());
             String key = originator + " " + request.get("rqi").asText();
             CompletableFuture<JsonNode> answer = new CompletableFuture<>();
@@ -181,7 +190,7 @@ public class MqttCseClient extends AsyncProcessorSupport
                         pending.remove(key, answer);
                         if (failure == null) {
                             pointsOfAccess.learn(sent, response);
-                            respond(exchange.getMessage(), response, started);
+                            respond(exchange.getMessage(), response, answerIn, started);
                         } else {
                             boolean late = failure instanceof TimeoutException;
                             if (late) {
@@ -190,13 +199,13 @@ public class MqttCseClient extends AsyncProcessorSupport
                             String reason = late ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
                                     : "cannot reach " + targetCseId + " over MQTT: " + failure.getMessage();
                             respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason),
-                                    started);
+                                    answerIn, started);
                         }
                         callback.done(false);
                     });
             return false;
         } catch (Onem2mException e) {
-            respond(exchange.getMessage(), HttpBinding.errorResponse(request, e.rsc(), e.getMessage()), started);
+            respond(exchange.getMessage(), HttpBinding.errorResponse(request, e.rsc(), e.getMessage()), answerIn, started);
             callback.done(true);
             return true;
         }
@@ -212,8 +221,10 @@ public class MqttCseClient extends AsyncProcessorSupport
         if (origin == null || origin.isBlank() || requestId == null || requestId.isBlank()) {
             throw new Onem2mException(Onem2mException.BAD_REQUEST, "X-M2M-Origin and X-M2M-RI are required");
         }
-        if (!contentType.isEmpty() && !contentType.contains("json")) {
-            throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType + " is not supported: send JSON");
+        Serialization sent = Serialization.ofMediaType(contentType);
+        if (!contentType.isEmpty() && sent == null) {
+            throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType
+                    + " is not supported: send JSON or CBOR");
         }
         String ty = contentType.replaceAll(".*;\\s*ty=(\\d+).*", "$1");
         int op = switch (method == null ? "" : method) {
@@ -239,13 +250,9 @@ public class MqttCseClient extends AsyncProcessorSupport
             }
         }
         query(http.getHeader(Exchange.HTTP_QUERY, String.class), request);
-        String body = http.getBody(String.class);
-        if (body != null && !body.isBlank()) {
-            try {
-                request.set("pc", JSON.readTree(body));
-            } catch (IOException e) {
-                throw new Onem2mException(Onem2mException.BAD_REQUEST, "the body is not JSON");
-            }
+        byte[] body = http.getBody(byte[].class);
+        if (body != null && body.length > 0 && !new String(body, StandardCharsets.UTF_8).isBlank()) {
+            request.set("pc", Objects.requireNonNullElse(sent, Serialization.JSON).read(body));
         }
         return request;
     }
@@ -294,7 +301,7 @@ public class MqttCseClient extends AsyncProcessorSupport
     }
 
     /** The HTTP response of a response primitive: status by the TS-0009 table, X-M2M-* headers, pc as the body. */
-    private void respond(Message http, JsonNode response, long startedNanos) {
+    private void respond(Message http, JsonNode response, Serialization body, long startedNanos) {
         int rsc = response.path("rsc").asInt(5000);
         metrics.response(rsc, startedNanos);
         // the request's headers must not go back as the response's
@@ -307,16 +314,16 @@ public class MqttCseClient extends AsyncProcessorSupport
         }
         JsonNode content = response.get("pc");
         if (content != null && !content.isNull()) {
-            http.setHeader(Exchange.CONTENT_TYPE, "application/json");
+            http.setHeader(Exchange.CONTENT_TYPE, body.mediaType());
             if (rsc == 2001 && content.isObject() && content.elements().hasNext()) {
                 String ri = content.elements().next().path("ri").asText("");
                 if (!ri.isEmpty()) {
                     http.setHeader("Content-Location", ri);
                 }
             }
-            http.setBody(content.toString());
+            http.setBody(body.write(content));
         } else {
-            http.setBody("");
+            http.setBody(new byte[0]);
         }
     }
 

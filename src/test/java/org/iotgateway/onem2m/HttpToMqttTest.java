@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import org.iotgateway.testing.RunningGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,6 +84,33 @@ class HttpToMqttTest {
         assertThat(response.headers().firstValue("Content-Location")).hasValue("ae7");
         assertThat(response.headers().firstValue("X-M2M-Origin")).isEmpty();
         assertThat(JSON.readTree(response.body()).path("m2m:ae").path("aei").asText()).isEqualTo("Capp1");
+    }
+
+    @Test
+    void should_take_and_give_cbor_bodies_when_the_application_sends_and_accepts_cbor() throws Exception {
+        ObjectMapper cbor = new ObjectMapper(new CBORFactory());
+        byte[] body = cbor.writeValueAsBytes(JSON.readTree("{\"m2m:cin\":{\"cnf\":\"text/plain:0\",\"con\":\"21.5\"}}"));
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return HTTP.send(http("/cse-base/app1/data").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-cbor")
+                        .header("Content-Type", "application/cbor;ty=4").header("Accept", "application/cbor")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        JsonNode request = mqttCse.answerNext("{\"rsc\":2001,\"pc\":{\"m2m:cin\":{\"ri\":\"cin5\",\"con\":\"21.5\"}}}");
+        assertThat(request.path("ty").asInt()).isEqualTo(4);
+        assertThat(request.path("pc").path("m2m:cin").path("con").asText()).isEqualTo("21.5");
+        HttpResponse<byte[]> response = pending.get(10, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/cbor");
+        assertThat(cbor.readTree(response.body()).path("m2m:cin").path("ri").asText()).isEqualTo("cin5");
+
+        HttpResponse<String> xml = send(http("/cse-base").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-xml")
+                .header("Content-Type", "application/xml;ty=3").POST(HttpRequest.BodyPublishers.ofString("<m2m:cnt/>")));
+        assertThat(xml.statusCode()).isEqualTo(415);
+        assertThat(xml.body()).isEqualTo("{\"m2m:dbg\":\"Content-Type application/xml;ty=3 is not supported: send JSON or CBOR\"}");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
@@ -145,10 +146,30 @@ class MqttToHttpTest {
 
         JsonNode xml = ask("xml", "<m2m:rqp/>");
         assertThat(xml.path("rsc").asInt()).isEqualTo(4015);
-        assertThat(xml.path("pc").path("m2m:dbg").asText()).isEqualTo("serialization 'xml' is not supported: this bridge speaks JSON");
+        assertThat(xml.path("pc").path("m2m:dbg").asText()).isEqualTo("serialization 'xml' is not supported: this bridge speaks JSON and CBOR");
 
         assertThat(gateway.metrics()).contains("onem2m_responses_total{direction=\"mqtt_to_http\",rsc=\"4000\"}",
                 "onem2m_timeouts_total{direction=\"mqtt_to_http\"} 1.0");
+    }
+
+    @Test
+    void should_answer_a_cbor_request_in_cbor_on_the_cbor_response_topic() throws Exception {
+        ObjectMapper cbor = new ObjectMapper(new CBORFactory());
+        byte[] request = cbor.writeValueAsBytes(JSON.readTree("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t-cbor\",\"rvi\":\"3\"}"));
+        ae.publish("/oneM2M/req/CAE1/" + CSE + "/cbor", request, 1, false);
+        Received response = responses.poll(15, TimeUnit.SECONDS);
+        assertThat(response).isNotNull();
+        assertThat(response.topic()).isEqualTo("/oneM2M/resp/CAE1/" + CSE + "/cbor");
+        JsonNode primitive = cbor.readTree(response.payload());
+        assertThat(primitive.path("rsc").asInt()).isEqualTo(2000);
+        assertThat(primitive.path("rqi").asText()).isEqualTo("t-cbor");
+        assertThat(primitive.path("pc").path("m2m:cb").path("csi").asText()).isEqualTo("/mn-cse-1");
+        assertThat(lastCall().pathAndQuery()).isEqualTo("/onem2m");
+
+        ae.publish("/oneM2M/req/CAE1/" + CSE + "/cbor", new byte[] {(byte) 0xbf, 0x61}, 1, false);
+        JsonNode malformed = cbor.readTree(responses.poll(15, TimeUnit.SECONDS).payload());
+        assertThat(malformed.path("rsc").asInt()).isEqualTo(4000);
+        assertThat(malformed.path("pc").path("m2m:dbg").asText()).startsWith("malformed CBOR: ");
     }
 
     @Test

@@ -21,7 +21,12 @@ public final class MqttTestClient implements AutoCloseable {
     private static final int MAX_INFLIGHT = 32202;
 
     /** A message received on a subscription, with the time it arrived. */
-    public record Received(String topic, String text, long atMillis) {
+    public record Received(String topic, byte[] payload, long atMillis) {
+
+        /** The payload as UTF-8 text. */
+        public String text() {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
     }
 
     private final MqttClient client;
@@ -59,12 +64,11 @@ public final class MqttTestClient implements AutoCloseable {
         }
     }
 
-    /** Subscribes with QoS 1; what arrives is queued, as UTF-8 text. */
+    /** Subscribes with QoS 1; what arrives is queued. */
     public BlockingQueue<Received> subscribe(String filter) throws MqttException {
         BlockingQueue<Received> received = new LinkedBlockingQueue<>();
         client.subscribe(new MqttSubscription[] {new MqttSubscription(filter, 1)}, new org.eclipse.paho.mqttv5.client.IMqttMessageListener[] {
-            (topic, message) -> received.add(new Received(topic, new String(message.getPayload(), StandardCharsets.UTF_8),
-                    System.currentTimeMillis()))});
+            (topic, message) -> received.add(new Received(topic, message.getPayload(), System.currentTimeMillis()))});
         return received;
     }
 

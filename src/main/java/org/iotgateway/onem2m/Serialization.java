@@ -1,0 +1,81 @@
+package org.iotgateway.onem2m;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
+
+/**
+ * The serializations of primitives the binding speaks: JSON and CBOR (TS-0010 topic suffix {@code json}/{@code cbor},
+ * TS-0009 {@code application/json}/{@code application/cbor}); XML is refused with 4015.
+ */
+enum Serialization {
+    JSON("json", "application/json", new ObjectMapper()),
+    CBOR("cbor", "application/cbor", new ObjectMapper(new CBORFactory()));
+
+    private final String suffix;
+    private final String mediaType;
+    private final ObjectMapper mapper;
+
+    Serialization(String suffix, String mediaType, ObjectMapper mapper) {
+        this.suffix = suffix;
+        this.mediaType = mediaType;
+        this.mapper = mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /** By a topic's last level; none (OpenMTC's responses) is JSON. */
+    static Serialization ofTopicSuffix(String suffix) throws Onem2mException {
+        if (suffix == null || suffix.equals("json")) {
+            return JSON;
+        }
+        if (suffix.equals("cbor")) {
+            return CBOR;
+        }
+        throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "serialization '" + suffix
+                + "' is not supported: this bridge speaks JSON and CBOR");
+    }
+
+    /** By an HTTP Content-Type or Accept header ({@code application/json;ty=2}, {@code application/cbor}); null for none. */
+    static Serialization ofMediaType(String header) {
+        if (header == null) {
+            return null;
+        }
+        String type = header.toLowerCase(java.util.Locale.ROOT);
+        return type.contains("cbor") ? CBOR : type.contains("json") ? JSON : null;
+    }
+
+    String suffix() {
+        return suffix;
+    }
+
+    String mediaType() {
+        return mediaType;
+    }
+
+    /** @throws Onem2mException 4000 naming what is malformed */
+    JsonNode read(byte[] bytes) throws Onem2mException {
+        try {
+            return mapper.readTree(bytes);
+        } catch (IOException e) {
+            String message = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+            String firstLine = message == null ? e.toString() : message.lines().findFirst().orElse(message);
+            throw new Onem2mException(Onem2mException.BAD_REQUEST, "malformed " + name() + ": " + firstLine);
+        }
+    }
+
+    byte[] write(JsonNode primitive) {
+        if (this == JSON) {
+            return primitive.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        try {
+            return mapper.writeValueAsBytes(primitive);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
