@@ -20,6 +20,8 @@ import com.networknt.schema.JsonNodePath;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.NonValidationKeyword;
+import com.networknt.schema.PathType;
+import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import org.apache.camel.CamelContext;
@@ -124,8 +126,12 @@ public final class RouteFileCheck {
                 }
                 // the DSL schema marks options "deprecated", a keyword draft 4 does not know: it annotates, it does not validate
                 JsonMetaSchema draft4 = JsonMetaSchema.builder(JsonMetaSchema.getV4()).keyword(new NonValidationKeyword("deprecated")).build();
+                // built as documents reach its parts, and without keeping each $ref's validators: preloaded and cached,
+                // the 800 kB schema takes 250 MB of heap
+                SchemaValidatorsConfig lazy = SchemaValidatorsConfig.builder().preloadJsonSchema(false).cacheRefs(false)
+                        .pathType(PathType.LEGACY).build();
                 loaded = JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4)).metaSchema(draft4).build()
-                        .getSchema(new ObjectMapper().readTree(in));
+                        .getSchema(new ObjectMapper().readTree(in), lazy);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot read the YAML DSL schema", e);
             }
