@@ -1,0 +1,165 @@
+package org.iotgateway.onem2m;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The TS-0009 mapping both ways, on the captured OpenMTC requests and HTTP answers (shared/reference/vectors): a
+ * request primitive → HTTP request → request primitive again, an HTTP answer → response primitive, and the status table.
+ */
+class HttpBindingTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DefaultCamelContext CAMEL = new DefaultCamelContext();
+
+    @AfterAll
+    static void close() throws Exception {
+        CAMEL.close();
+    }
+
+    @Test
+    void should_map_the_captured_requests_to_method_path_content_type_and_headers() throws Exception {
+        Map<String, String> expected = new LinkedHashMap<>();
+        for (JsonNode pair : OneM2mTopicTest.openMtcPairs()) {
+            JsonNode request = pair.path("request").path("payload");
+            if (!request.has("op")) {
+                continue;
+            }
+            HttpBinding.HttpCall call = HttpBinding.toHttp(request);
+            expected.put(request.path("rqi").asText(), call.method() + " " + call.pathAndQuery() + " " + call.headers().get("Content-Type"));
+            assertThat(call.headers()).containsEntry("X-M2M-Origin", request.path("fr").asText())
+                    .containsEntry("X-M2M-RI", request.path("rqi").asText());
+            if (request.has("rvi")) {
+                assertThat(call.headers()).containsEntry("X-M2M-RVI", request.path("rvi").asText());
+            }
+            if (request.has("pc")) {
+                assertThat(JSON.readTree(call.body())).isEqualTo(request.path("pc"));
+            }
+        }
+        assertThat(expected).containsEntry("t1-retrieve-cb", "GET /onem2m null")
+                .containsEntry("t2-retrieve-cb-sprel", "GET /~/mn-cse-1/onem2m null")
+                .containsEntry("t3-create-ae", "POST /onem2m application/json;ty=2")
+                .containsEntry("t5-create-cin", "POST /onem2m/myAE/data application/json;ty=4")
+                .containsEntry("t10-create-sub", "POST /onem2m/myAE/data application/json;ty=23")
+                .containsEntry("t8-update-ae", "PUT /onem2m/myAE application/json")
+                .containsEntry("bgcByFSqodmeLNMz", "POST /~/mn-cse-1/CAE1 application/json");
+    }
+
+    @Test
+    void should_read_back_the_captured_requests_from_their_http_form() throws Exception {
+        int compared = 0;
+        for (JsonNode pair : OneM2mTopicTest.openMtcPairs()) {
+            JsonNode request = pair.path("request").path("payload");
+            if (!request.has("op")) {
+                continue;
+            }
+            HttpBinding.HttpCall call = HttpBinding.toHttp(request);
+            Message http = new DefaultMessage(CAMEL);
+            call.headers().forEach(http::setHeader);
+            http.setHeader(Exchange.HTTP_METHOD, call.method());
+            String[] pathAndQuery = call.pathAndQuery().split("\\?", 2);
+            http.setHeader(Exchange.HTTP_PATH, pathAndQuery[0]);
+            http.setHeader(Exchange.HTTP_QUERY, pathAndQuery.length > 1 ? pathAndQuery[1] : null);
+            http.setBody(call.body() == null ? null : call.body().getBytes(StandardCharsets.UTF_8));
+            ObjectNode readBack = MqttCseClient.requestPrimitive(http);
+            assertThat(readBack).as(request.toString()).isEqualTo(request);
+            compared++;
+        }
+        assertThat(compared).isGreaterThan(15);
+    }
+
+    @Test
+    void should_map_filter_criteria_and_response_options_both_ways() throws Exception {
+        JsonNode discovery = JSON.readTree("{\"op\":2,\"to\":\"onem2m/myAE\",\"fr\":\"CAE1\",\"rqi\":\"d1\",\"rcn\":1,"
+                + "\"fc\":{\"fu\":1,\"ty\":[3,4],\"lbl\":\"a b\"},\"rt\":{\"rtv\":3,\"nu\":[\"mqtt://a\",\"http://b\"]}}");
+        HttpBinding.HttpCall call = HttpBinding.toHttp(discovery);
+        assertThat(call.pathAndQuery()).isEqualTo("/onem2m/myAE?rcn=1&rt=3&fu=1&ty=3+4&lbl=a+b");
+        assertThat(call.headers()).containsEntry("X-M2M-RTU", "mqtt://a&http://b");
+        assertThat(MqttCseClient.target("/_/openmtc.org/mn-cse-1/onem2m")).isEqualTo("//openmtc.org/mn-cse-1/onem2m");
+        assertThat(HttpBinding.path("//openmtc.org/mn-cse-1/onem2m")).isEqualTo("/_/openmtc.org/mn-cse-1/onem2m");
+    }
+
+    @Test
+    void should_refuse_an_incomplete_request_or_unknown_operation_with_4000() throws Exception {
+        assertThatThrownBy(() -> HttpBinding.toHttp(JSON.readTree("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\"}")))
+                .hasMessage("the request primitive lacks rqi");
+        assertThatThrownBy(() -> HttpBinding.toHttp(JSON.readTree("{\"op\":7,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"x\"}")))
+                .hasMessage("unknown operation op=7");
+    }
+
+    /** The captured HTTP answers of OpenMTC's gateway: status line, headers, body, separated by "----". */
+    @Test
+    void should_take_rsc_from_x_m2m_rsc_of_the_captured_answers_not_from_the_status() throws Exception {
+        String transcript = Files.readString(Path.of("..", "shared", "reference", "vectors", "openmtc-gateway-http-transcript.txt"));
+        JsonNode request = JSON.readTree("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"h\"}");
+        List<Integer> rscs = new java.util.ArrayList<>();
+        for (String answer : transcript.split("----\\s*\\n")) {
+            String[] headAndBody = answer.split("\\r?\\n\\r?\\n", 2);
+            List<String> lines = headAndBody[0].lines().toList();
+            int status = Integer.parseInt(lines.get(0).split(" ")[1]);
+            Map<String, List<String>> headers = new LinkedHashMap<>();
+            lines.stream().skip(1).map(line -> line.split(":\\s*", 2)).forEach(header -> headers.put(header[0], List.of(header[1])));
+            String body = headAndBody.length > 1 ? headAndBody[1].trim() : "";
+            JsonNode response = HttpBinding.toResponse(request, status, headers, body.isEmpty() ? null : JSON.readTree(body));
+            assertThat(response.path("rsc").asText()).isEqualTo(headers.get("x-m2m-rsc").get(0));
+            rscs.add(response.path("rsc").asInt());
+            if (!body.isEmpty()) {
+                assertThat(response.path("pc")).isEqualTo(JSON.readTree(body));
+            }
+        }
+        // among them a deletion answered "200 OK" with X-M2M-RSC 2002
+        assertThat(rscs).contains(2000, 2001, 4004, 2002);
+        assertThat(HttpBinding.toResponse(request, 201, Map.of(), null).path("rsc").asInt()).isEqualTo(2001);
+        assertThat(HttpBinding.toResponse(request, 404, Map.of("X-M2M-RSC", List.of("None")), null).path("rsc").asInt()).isEqualTo(4004);
+    }
+
+    @Test
+    void should_answer_the_captured_responses_as_openmtc_did() throws Exception {
+        for (JsonNode pair : OneM2mTopicTest.openMtcPairs()) {
+            JsonNode request = pair.path("request").path("payload");
+            JsonNode captured = pair.path("response").path("payload");
+            if (!captured.has("rsc") || !request.has("op")) {
+                continue;
+            }
+            int rsc = captured.path("rsc").asInt();
+            JsonNode response = HttpBinding.toResponse(request, HttpBinding.httpStatus(rsc), Map.of("X-M2M-RSC", List.of(Integer.toString(rsc))),
+                    captured.get("pc"));
+            assertThat(response.path("rsc").asInt()).isEqualTo(rsc);
+            assertThat(response.path("rqi")).isEqualTo(captured.path("rqi"));
+            assertThat(response.path("pc")).isEqualTo(captured.path("pc"));
+            assertThat(response.path("to").asText()).isEqualTo(request.path("fr").asText());
+        }
+    }
+
+    @Test
+    void should_map_response_status_codes_as_the_ts_0009_table() {
+        Map<Integer, Integer> table = new LinkedHashMap<>();
+        for (int[] row : new int[][] {{2000, 200}, {2002, 200}, {2004, 200}, {2001, 201}, {1000, 202}, {4000, 400}, {4102, 400},
+            {4004, 404}, {4005, 405}, {4008, 408}, {4015, 415}, {4103, 403}, {4101, 403}, {5105, 403}, {5203, 403}, {4105, 409},
+            {5106, 409}, {5000, 500}, {5001, 501}, {5103, 404}, {5107, 404}, {5207, 406}}) {
+            table.put(row[0], row[1]);
+        }
+        table.forEach((rsc, status) -> assertThat(HttpBinding.httpStatus(rsc)).as("rsc " + rsc).isEqualTo(status));
+        assertThat(HttpBinding.rscFor(200)).isEqualTo(2000);
+        assertThat(HttpBinding.rscFor(201)).isEqualTo(2001);
+        assertThat(HttpBinding.rscFor(415)).isEqualTo(4015);
+        assertThat(HttpBinding.rscFor(503)).isEqualTo(5000);
+    }
+}
