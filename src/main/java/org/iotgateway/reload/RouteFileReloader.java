@@ -104,6 +104,10 @@ public final class RouteFileReloader extends ServiceSupport {
 
     /** One pass over the folders; public so that tests need not wait for the timer. */
     public synchronized void poll() {
+        if (!camelContext.isStarted() || camelContext.isStopping()) {
+            // starting or shutting down: routes must not be replaced under the context's own start or stop
+            return;
+        }
         try {
             Map<Path, String> current = files();
             for (Map.Entry<Path, String> file : current.entrySet()) {

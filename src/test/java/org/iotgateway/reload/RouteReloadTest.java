@@ -130,7 +130,8 @@ class RouteReloadTest {
     }
 
     @Test
-    void should_replace_a_group_whose_file_declares_its_mqtt_connection_and_report_the_new_one() throws Exception {
+    void should_replace_a_file_with_its_own_mqtt_connection_add_a_new_file_refuse_a_taken_id_and_drop_a_deleted_file()
+            throws Exception {
         Path live = mount.resolve("live");
         Files.createDirectories(live);
         Path file = live.resolve("mqtt-to-websocket.camel.yaml");
@@ -144,6 +145,18 @@ class RouteReloadTest {
             Awaitility.await().atMost(5, TimeUnit.SECONDS)
                     .until(() -> gateway.metrics().contains("mqtt_connected{connection=\"liveMqtt\"} 1.0"));
             assertThat(gateway.readiness()).contains("UP");
+
+            Path added = live.resolve("heartbeat.camel.yaml");
+            Files.writeString(added, "- route:\n    id: live-heartbeat\n    from:\n      uri: timer:heartbeat\n"
+                    + "      parameters:\n        period: 60000\n      steps:\n        - log: alive\n");
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> gateway.context().getRoute("live-heartbeat") != null);
+            Files.writeString(added, Files.readString(added).replace("live-heartbeat", "live-mqtt-to-websocket"));
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> gateway.metrics().contains("gateway_route_files_rejected 1.0"));
+            assertThat(gateway.context().getRoute("live-heartbeat")).as("a rejected file keeps its routes").isNotNull();
+            Files.delete(added);
+            Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> gateway.context().getRoute("live-heartbeat") == null);
+            assertThat(gateway.metrics()).contains("gateway_route_files_rejected 0.0");
+            assertThat(gateway.context().getRoute("live-mqtt-to-websocket")).isNotNull();
         }
     }
 
