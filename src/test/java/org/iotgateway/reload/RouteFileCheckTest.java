@@ -77,6 +77,9 @@ class RouteFileCheckTest {
         assertThat(rejection("        - to:\n            uri: \"log:{{no.such.property}}\"\n")).isEqualTo("routes/demo/x.camel.yaml:6:"
                 + " route 'a', step to[log:{{no.such.property}}]: Property with key [no.such.property] not found in properties"
                 + " from text: log:{{no.such.property}}");
+        assertThatThrownBy(() -> check.check(Path.of("routes/demo/x.camel.yaml"),
+                "- route:\n    from:\n      uri: timer:x\n      steps:\n        - log: hi\n", Map.of()))
+                .hasMessage("routes/demo/x.camel.yaml:1: a route without an id: give every route an id");
         String taken = "- route:\n    id: taken\n    from:\n      uri: timer:x\n      steps:\n        - log: hi\n";
         assertThatThrownBy(() -> check.check(Path.of("routes/demo/x.camel.yaml"), taken, Map.of("taken", "routes/demo/other.camel.yaml")))
                 .hasMessage("routes/demo/x.camel.yaml:1: route id 'taken' belongs to a route of routes/demo/other.camel.yaml");
