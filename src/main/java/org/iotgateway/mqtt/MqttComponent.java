@@ -1,5 +1,7 @@
 package org.iotgateway.mqtt;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import org.apache.camel.Endpoint;
@@ -19,7 +21,25 @@ public class MqttComponent extends DefaultComponent {
         }
         connection.nameAfter(remaining);
         MqttEndpoint endpoint = new MqttEndpoint(uri, this, remaining, connection);
+        parameters.replaceAll((name, value) -> value instanceof String text ? decodeKeepingPlus(text) : value);
         setProperties(endpoint, parameters);
         return endpoint;
+    }
+
+    /**
+     * The options as written: Camel's usual decoding turns the '+' of a topic filter ({@code device/+/status}) into a
+     * space, and a route's YAML parameters reach the URI with '+' unencoded. So the query is taken raw and only
+     * {@code %XX} is decoded; a space in a topic is written {@code %20}.
+     */
+    @Override
+    public boolean useRawUri() {
+        return true;
+    }
+
+    private static String decodeKeepingPlus(String value) {
+        if (value.startsWith("RAW(") && value.endsWith(")") || value.startsWith("RAW{") && value.endsWith("}")) {
+            return value.substring(4, value.length() - 1);
+        }
+        return URLDecoder.decode(value.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 }
