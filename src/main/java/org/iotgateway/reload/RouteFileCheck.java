@@ -69,9 +69,15 @@ public final class RouteFileCheck {
      * @return the ids of the routes the file defines
      */
     public List<String> check(Path file, String text, Map<String, String> otherRoutes) throws InvalidRouteFileException {
-        Node document = parse(file, text);
-        checkSchema(file, document);
-        List<RouteDefinition> routes = build(file, text);
+        List<RouteDefinition> routes;
+        try {
+            Node document = parse(file, text);
+            checkSchema(file, document);
+            routes = build(file, text);
+        } catch (RuntimeException e) {
+            // YAML the parser refuses without a position (a mapping as a key, say), or a failure of the check itself
+            throw new InvalidRouteFileException(file, 0, "cannot be read as a route file: " + e.getMessage());
+        }
         List<String> ids = new ArrayList<>();
         for (RouteDefinition route : routes) {
             if (!route.hasCustomIdAssigned()) {

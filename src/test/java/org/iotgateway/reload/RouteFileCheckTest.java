@@ -80,6 +80,9 @@ class RouteFileCheckTest {
         assertThatThrownBy(() -> check.check(Path.of("routes/demo/x.camel.yaml"),
                 "- route:\n    from:\n      uri: timer:x\n      steps:\n        - log: hi\n", Map.of()))
                 .hasMessage("routes/demo/x.camel.yaml:1: a route without an id: give every route an id");
+        assertThatThrownBy(() -> check.check(Path.of("routes/demo/x.camel.yaml"), "? [a, b]\n: c\n", Map.of()))
+                .hasMessage("routes/demo/x.camel.yaml: cannot be read as a route file: Non scalar key is detected but it is not"
+                        + " configured to be allowed.");
         String taken = "- route:\n    id: taken\n    from:\n      uri: timer:x\n      steps:\n        - log: hi\n";
         assertThatThrownBy(() -> check.check(Path.of("routes/demo/x.camel.yaml"), taken, Map.of("taken", "routes/demo/other.camel.yaml")))
                 .hasMessage("routes/demo/x.camel.yaml:1: route id 'taken' belongs to a route of routes/demo/other.camel.yaml");
