@@ -70,7 +70,8 @@ public class CseBridge implements CamelContextAware {
         exchange.setProperty(SERIALIZATION, serialization);
         JsonNode request = serialization.read(exchange.getMessage().getBody(byte[].class));
         if (request == null || !request.isObject()) {
-            throw new Onem2mException(Onem2mException.BAD_REQUEST, "the request primitive is not a JSON object");
+            throw new Onem2mException(Onem2mException.BAD_REQUEST,
+                    "the request primitive is not an object (a map of short names)");
         }
         exchange.setProperty(REQUEST, request);
         String key = topic.originator() + " " + topic.receiver() + " " + request.path("rqi").asText();

@@ -127,6 +127,10 @@ class MqttToHttpTest {
         assertThat(malformed.path("rsc").asInt()).isEqualTo(4000);
         assertThat(malformed.path("pc").path("m2m:dbg").asText()).startsWith("malformed JSON: ");
 
+        JsonNode notAnObject = ask("[1, 2]");
+        assertThat(notAnObject.path("rsc").asInt()).isEqualTo(4000);
+        assertThat(notAnObject.path("pc").path("m2m:dbg").asText()).isEqualTo("the request primitive is not an object (a map of short names)");
+
         JsonNode unknownOperation = ask("{\"op\":9,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t-op9\"}");
         assertThat(unknownOperation.path("rsc").asInt()).isEqualTo(4000);
         assertThat(unknownOperation.path("rqi").asText()).isEqualTo("t-op9");
