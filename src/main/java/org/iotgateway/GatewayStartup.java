@@ -38,7 +38,7 @@ final class GatewayStartup extends MainListenerSupport {
         } else {
             LOG.info("Route groups enabled: {}", String.join(", ", groups));
             main.configure().setRoutesIncludePattern(groups.stream()
-                    .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*.camel.yaml")
+                    .map(group -> "file:" + routesDir.resolve(group).toString().replace('\\', '/') + "/*" + RouteFileReloader.SUFFIX)
                     .collect(Collectors.joining(",")));
         }
         watchRouteFiles(main, properties, groups.stream().map(routesDir::resolve).toList());

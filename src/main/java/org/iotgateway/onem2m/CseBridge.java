@@ -14,10 +14,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import org.apache.camel.CamelContext;
@@ -40,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public class CseBridge implements CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(CseBridge.class);
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     /** Exchange properties the route's steps share. */
     public static final String REQUEST = "onem2mRequest";
     public static final String RECEIVER = "onem2mReceiver";
@@ -118,13 +115,11 @@ public class CseBridge implements CamelContextAware {
             Thread.currentThread().interrupt();
             throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "interrupted while waiting for " + target);
         }
-        JsonNode content = null;
-        if (!answer.body().isBlank()) {
-            try {
-                content = JSON.readTree(answer.body());
-            } catch (JsonProcessingException e) {
-                content = JSON.getNodeFactory().objectNode().put("m2m:dbg", answer.body());
-            }
+        JsonNode content;
+        try {
+            content = Serialization.JSON.read(answer.body().getBytes(StandardCharsets.UTF_8));
+        } catch (Onem2mException notJson) {
+            content = JsonNodeFactory.instance.objectNode().put("m2m:dbg", answer.body());
         }
         return respond(HttpBinding.toResponse(request, answer.statusCode(), answer.headers().map(), content), exchange);
     }

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -58,7 +58,6 @@ public class MqttCseClient extends AsyncProcessorSupport
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
     }
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> FILTER_CRITERIA = List.of("ty", "lbl", "lim", "fu", "cra", "crb", "ms", "us", "sts", "stb",
             "exb", "exa", "cty", "sza", "szb", "lvl", "ofst", "arp");
 
@@ -215,7 +214,7 @@ public class MqttCseClient extends AsyncProcessorSupport
     static ObjectNode requestPrimitive(Message http) throws Onem2mException {
         String method = http.getHeader(Exchange.HTTP_METHOD, String.class);
         String contentType = http.getHeader(Exchange.CONTENT_TYPE, "", String.class);
-        ObjectNode request = JSON.createObjectNode();
+        ObjectNode request = JsonNodeFactory.instance.objectNode();
         String origin = http.getHeader("X-M2M-Origin", String.class);
         String requestId = http.getHeader("X-M2M-RI", String.class);
         if (origin == null || origin.isBlank() || requestId == null || requestId.isBlank()) {
@@ -251,8 +250,12 @@ public class MqttCseClient extends AsyncProcessorSupport
         }
         query(http.getHeader(Exchange.HTTP_QUERY, String.class), request);
         byte[] body = http.getBody(byte[].class);
-        if (body != null && body.length > 0 && !new String(body, StandardCharsets.UTF_8).isBlank()) {
-            request.set("pc", Objects.requireNonNullElse(sent, Serialization.JSON).read(body));
+        if (body != null) {
+            // no content (or only white space) reads as a missing node: no pc
+            JsonNode content = Objects.requireNonNullElse(sent, Serialization.JSON).read(body);
+            if (!content.isMissingNode()) {
+                request.set("pc", content);
+            }
         }
         return request;
     }
@@ -278,7 +281,7 @@ public class MqttCseClient extends AsyncProcessorSupport
             String[] parts = pair.split("=", 2);
             String name = parts[0];
             String value = parts.length > 1 ? URLDecoder.decode(parts[1].replace("+", "%2B"), StandardCharsets.UTF_8) : "";
-            JsonNode typed = value.matches("-?\\d+") ? JSON.getNodeFactory().numberNode(Long.parseLong(value)) : JSON.getNodeFactory().textNode(value);
+            JsonNode typed = value.matches("-?\\d+") ? JsonNodeFactory.instance.numberNode(Long.parseLong(value)) : JsonNodeFactory.instance.textNode(value);
             switch (name) {
                 case "rcn", "rp", "da", "drt" -> request.set(name, typed);
                 case "rt" -> request.putObject("rt").set("rtv", typed);
@@ -288,8 +291,8 @@ public class MqttCseClient extends AsyncProcessorSupport
                         if (value.contains("+")) {
                             ArrayNode values = criteria.putArray(name);
                             for (String one : value.split("\\+")) {
-                                values.add(one.matches("-?\\d+") ? JSON.getNodeFactory().numberNode(Long.parseLong(one))
-                                        : JSON.getNodeFactory().textNode(one));
+                                values.add(one.matches("-?\\d+") ? JsonNodeFactory.instance.numberNode(Long.parseLong(one))
+                                        : JsonNodeFactory.instance.textNode(one));
                             }
                         } else {
                             criteria.set(name, typed);
@@ -332,16 +335,21 @@ public class MqttCseClient extends AsyncProcessorSupport
         try {
             OneM2mTopic parsed = OneM2mTopic.parse(topic);
             if (parsed.isRequest()) {
+                if (pointsOfAccess.of(parsed.receiver()) == null) {
+                    // a subscription the broker's session kept for an AE forgotten since (deleted, or before a restart)
+                    LOG.debug("oneM2M: ignored a request on {}: {} is not an AE reached over HTTP here", topic, parsed.receiver());
+                    return;
+                }
                 // a thread of the route takes it over: the callback thread must stay free for its response's publish
                 producer.asyncSend(notificationUri, exchange -> MqttConsumer.copy(topic, message, receivedAtMillis, exchange.getMessage()));
                 return;
             }
-            JsonNode response = JSON.readTree(message.getPayload());
+            JsonNode response = Serialization.JSON.read(message.getPayload());
             CompletableFuture<JsonNode> waiting = pending.get(parsed.originator() + " " + response.path("rqi").asText());
             if (waiting != null) {
                 waiting.complete(response);
             }
-        } catch (Onem2mException | IOException e) {
+        } catch (Onem2mException e) {
             LOG.info("oneM2M: ignored a message on {}: {}", topic, e.getMessage());
         }
     }

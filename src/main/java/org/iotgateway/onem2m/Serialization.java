@@ -3,6 +3,7 @@ package org.iotgateway.onem2m;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -45,7 +46,7 @@ enum Serialization {
         if (header == null) {
             return null;
         }
-        String type = header.toLowerCase(java.util.Locale.ROOT);
+        String type = header.toLowerCase(Locale.ROOT);
         return type.contains("cbor") ? CBOR : type.contains("json") ? JSON : null;
     }
 
@@ -57,7 +58,7 @@ enum Serialization {
         return mediaType;
     }
 
-    /** @throws Onem2mException 4000 naming what is malformed */
+    /** No content, or only white space, reads as a missing node. @throws Onem2mException 4000 naming what is malformed */
     JsonNode read(byte[] bytes) throws Onem2mException {
         try {
             return mapper.readTree(bytes);

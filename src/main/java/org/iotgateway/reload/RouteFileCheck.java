@@ -197,22 +197,26 @@ public final class RouteFileCheck {
         }
     }
 
-    /** The line of the step Camel names as failing ({@code >>> step <<<}), else of the route. */
+    /** The line of the step Camel names as failing ({@code >>> step <<<}), else of the route, else 0. */
     private static int lineOfFailure(Exception failure, List<RouteDefinition> routes) {
-        String text = String.valueOf(failure.getMessage());
-        Matcher step = FAILING_STEP.matcher(text);
-        for (RouteDefinition route : routes) {
-            if (route.getRouteId() != null && text.contains(route.getRouteId())) {
-                if (step.find()) {
-                    int line = lineOfStep(route.getOutputs(), step.group(1));
-                    if (line > 0) {
-                        return line;
-                    }
-                }
-                return route.getInput() != null ? route.getInput().getLineNumber() : route.getLineNumber();
+        FailedToCreateRouteException failed = failedRoute(failure);
+        RouteDefinition route = failed == null ? null
+                : routes.stream().filter(candidate -> failed.getRouteId().equals(candidate.getRouteId())).findFirst().orElse(null);
+        if (route == null) {
+            return 0;
+        }
+        Matcher step = FAILING_STEP.matcher(String.valueOf(failed.getMessage()));
+        int line = step.find() ? lineOfStep(route.getOutputs(), step.group(1)) : 0;
+        return line > 0 ? line : route.getInput() != null ? route.getInput().getLineNumber() : route.getLineNumber();
+    }
+
+    private static FailedToCreateRouteException failedRoute(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof FailedToCreateRouteException failed) {
+                return failed;
             }
         }
-        return 0;
+        return null;
     }
 
     private static int lineOfStep(List<ProcessorDefinition<?>> steps, String described) {
@@ -240,17 +244,11 @@ public final class RouteFileCheck {
     /** The innermost reason, after the route and step Camel names: its wrappers repeat the whole route. */
     private static String message(Throwable failure) {
         Throwable root = failure;
-        FailedToCreateRouteException failedRoute = null;
-        while (true) {
-            if (root instanceof FailedToCreateRouteException failed && failedRoute == null) {
-                failedRoute = failed;
-            }
-            if (root.getCause() == null || root.getCause() == root) {
-                break;
-            }
+        while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
         String reason = root.getMessage() != null ? root.getMessage() : root.toString();
+        FailedToCreateRouteException failedRoute = failedRoute(failure);
         if (failedRoute == null) {
             return reason;
         }

@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
 public final class RouteFileReloader extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteFileReloader.class);
-    private static final String SUFFIX = ".camel.yaml";
+    /** How a route file's name ends: {@code routes/<group>/*.camel.yaml}. */
+    public static final String SUFFIX = ".camel.yaml";
 
     private final CamelContext camelContext;
     private final List<Path> folders;
