@@ -21,7 +21,7 @@ import org.iotgateway.mqttsn.store.SessionStore;
 /**
  * The protocol of one UDP socket: decodes each datagram, answers the control messages, and hands each accepted PUBLISH
  * to the consumer. Runs on the socket's event-loop thread and never blocks it: store reads that miss the near cache
- * continue on the store client's thread.
+ * continue on the store client's thread, and a route that waits gets threads of its own ({@code routeThreads}).
  */
 final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 

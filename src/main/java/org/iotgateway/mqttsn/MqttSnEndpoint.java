@@ -54,9 +54,10 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     @UriParam(defaultValue = "1",
               description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")
     private int ioThreads = 1;
-    @UriParam(defaultValue = "2",
-              description = "Threads that run the route for accepted PUBLISH messages, so a slow route never stalls the socket.")
-    private int routeThreads = 2;
+    @UriParam(defaultValue = "0",
+              description = "Threads that run the route for accepted PUBLISH messages. 0 runs it on the socket's thread,"
+                            + " the fastest for a route that never blocks; give threads to a route with a step that waits.")
+    private int routeThreads;
     @UriParam(defaultValue = "10000",
               description = "Readings in flight (received, not yet confirmed) before new ones are answered with congestion (rc 1).")
     private int maxInFlight = 10000;

@@ -18,7 +18,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.iotgateway.testing.Vectors.bytes;
 import static org.iotgateway.testing.Vectors.message;
 
-/** The Python gateway's defaults and compatibility switches: ip-only client keys, PUBACK for QoS 0; the flood guard. */
+/**
+ * The Python gateway's defaults and compatibility switches: ip-only client keys, PUBACK for QoS 0; the flood guard; the
+ * readings route on threads of its own instead of the socket's.
+ */
 class GatewayOptionsTest {
 
     static RunningGateway gateway;
@@ -28,7 +31,8 @@ class GatewayOptionsTest {
         gateway = RunningGateway.startOnly("mqttsn", Map.of(
                 "mqttsn.use-port-number-in-client-store", "false",
                 "mqttsn.ack-qos0", "true",
-                "mqttsn.flood-limit", "20"));
+                "mqttsn.flood-limit", "20",
+                "mqttsn.route-threads", "2"));
     }
 
     @AfterAll

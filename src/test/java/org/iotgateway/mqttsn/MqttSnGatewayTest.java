@@ -254,6 +254,26 @@ class MqttSnGatewayTest {
     }
 
     @Test
+    void should_answer_congestion_at_once_and_keep_serving_while_the_readings_route_is_stopped() throws Exception {
+        connectAndRegister();
+        var routes = gateway.context().getRouteController();
+        routes.stopRoute("mqttsn-readings-to-rabbitmq");
+        try {
+            long start = System.nanoTime();
+            assertThat(device.exchange(bytes("08 0c 20 00 01 00 07", "c"))).isEqualTo("07 0d 00 01 00 07 01");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("answered without waiting for the route")
+                    .isLessThan(Duration.ofSeconds(1));
+            assertThat(device.exchange(bytes("02 16", ""))).as("the socket still answers").isEqualTo("02 17");
+        } finally {
+            routes.startRoute("mqttsn-readings-to-rabbitmq");
+        }
+        // the restarted route's publisher connects again in the background: the meter retries until it is back
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(device.exchange(bytes("08 0c a0 00 01 00 08", "d"))).isEqualTo("07 0d 00 01 00 08 00"));
+        assertThat(readings.next(Duration.ofSeconds(5)).getBody()).containsExactly('d');
+    }
+
+    @Test
     void should_see_a_clean_session_made_through_another_gateway_instance() throws Exception {
         connectAndRegister();
         assertThat(device.exchange(bytes("08 0c 20 00 01 00 05", "a"))).isEqualTo("07 0d 00 01 00 05 00");

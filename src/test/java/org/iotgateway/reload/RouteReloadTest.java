@@ -102,11 +102,13 @@ class RouteReloadTest {
             Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> delivered.containsValue("v2"));
             System.out.printf("valid edit applied %d ms after the swap%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - swapped));
 
-            publishConfigMap(readingsWith(editedHeader("v3") + "        - setBody:\n            simple: \"${header.foo\"\n"));
+            String broken = readingsWith(editedHeader("v3") + "        - setBody:\n            simple: \"${header.foo\"\n");
+            long brokenLine = broken.substring(0, broken.indexOf("- setBody:")).chars().filter(c -> c == '\n').count() + 1;
+            publishConfigMap(broken);
             Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> routeFilesCheck(gateway).path("status").asText().equals("DOWN"));
             // Camel's health JSON writes '/' as '\\/'
             assertThat(routeFilesCheck(gateway).path("message").asText().replace("\\/", "/")).startsWith("route file edits rejected (the routes from"
-                    + " before them run): ").contains("mqttsn/" + READINGS + ":30: route 'mqttsn-readings-to-rabbitmq', step"
+                    + " before them run): ").contains("mqttsn/" + READINGS + ":" + brokenLine + ": route 'mqttsn-readings-to-rabbitmq', step"
                     + " SetBody[simple{${header.foo}]: expected symbol functionEnd but was eol");
             assertThat(gateway.metrics()).contains("gateway_route_files_rejected 1.0",
                     "gateway_route_reloads_total{result=\"rejected\"} 1.0");
