@@ -3,8 +3,6 @@ package org.iotgateway.mqttsn;
 import java.net.InetSocketAddress;
 import java.util.HexFormat;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.NetUtil;
 import org.iotgateway.mqttsn.protocol.Encoder;
 import org.iotgateway.mqttsn.protocol.Frame;
@@ -44,7 +42,7 @@ final class Peer {
 
     void reply(byte[] message) {
         byte[] datagram = wirelessNodeId == null ? message : Encoder.encapsulate(forwarderCtrl, wirelessNodeId, message);
-        replies.send(new DatagramPacket(Unpooled.wrappedBuffer(datagram), sender));
+        replies.send(datagram, sender);
     }
 
     @Override

@@ -1,9 +1,11 @@
 package org.iotgateway.mqttsn;
 
+import java.net.InetSocketAddress;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DatagramPacket;
 
@@ -23,7 +25,11 @@ final class ReplyWriter {
         this.channel = channel;
     }
 
-    void send(DatagramPacket reply) {
+    /** Sends a datagram to the address; callable from any thread. */
+    void send(byte[] datagram, InetSocketAddress recipient) {
+        // a direct buffer from the start: the native transport would copy a heap buffer into one
+        ByteBuf content = channel.alloc().directBuffer(datagram.length).writeBytes(datagram);
+        DatagramPacket reply = new DatagramPacket(content, recipient);
         if (channel.eventLoop().inEventLoop() && pending.isEmpty()) {
             channel.writeAndFlush(reply, channel.voidPromise());
             return;

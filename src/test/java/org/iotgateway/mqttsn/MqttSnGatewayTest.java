@@ -174,15 +174,25 @@ class MqttSnGatewayTest {
     }
 
     @Test
-    void should_forward_payloads_beyond_255_bytes_with_the_3_octet_length() throws Exception {
+    void should_forward_payloads_beyond_255_bytes_up_to_the_largest_udp_datagram_with_the_3_octet_length() throws Exception {
         connectAndRegister();
-        byte[] payload = "x".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+        // 65,507 bytes is all an IPv4 UDP datagram holds; sent back to back, the two arrive in one batch of reads
+        int[] lengths = {1000, 65_507 - 9};
+        for (int i = 0; i < lengths.length; i++) {
+            device.send(publishWithLongLength(i + 9, "x".repeat(lengths[i]).getBytes(StandardCharsets.US_ASCII)));
+        }
+        for (int i = 0; i < lengths.length; i++) {
+            assertThat(device.receive(5000)).isEqualTo(String.format("07 0d 00 01 00 %02x 00", i + 9));
+            assertThat(readings.next(Duration.ofSeconds(5)).getBody()).hasSize(lengths[i]).containsOnly('x');
+        }
+    }
+
+    private static byte[] publishWithLongLength(int msgId, byte[] payload) {
         int length = 9 + payload.length;
         byte[] datagram = new byte[length];
-        System.arraycopy(bytes(String.format("01 %02x %02x 0c 20 00 01 00 09", length >> 8, length & 0xff), ""), 0, datagram, 0, 9);
+        System.arraycopy(bytes(String.format("01 %02x %02x 0c 20 00 01 00 %02x", length >> 8, length & 0xff, msgId), ""), 0, datagram, 0, 9);
         System.arraycopy(payload, 0, datagram, 9, payload.length);
-        assertThat(device.exchange(datagram)).isEqualTo("07 0d 00 01 00 09 00");
-        assertThat(readings.next(Duration.ofSeconds(5)).getBody()).isEqualTo(payload);
+        return datagram;
     }
 
     @Test
