@@ -177,6 +177,7 @@ public final class LoadGenerator {
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         long cpuAfter = cpuTicks(gatewayPid);
+        long consumerLag = acked - (consumed.get() - consumedBefore);
         // let the queue's consumer catch up with what was confirmed
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (consumed.get() - consumedBefore < acked && System.nanoTime() < deadline) {
@@ -192,7 +193,8 @@ public final class LoadGenerator {
         System.out.printf(Locale.ROOT, "msgs_per_second=%.0f%n", acked / elapsed);
         System.out.printf(Locale.ROOT, "p50_ms=%.2f%np99_ms=%.2f%nmax_ms=%.2f%n",
                 pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
-        System.out.printf(Locale.ROOT, "consumed_from_queue=%d%nlost=%d%n", inQueue, Math.max(0, acked - inQueue));
+        System.out.printf(Locale.ROOT, "consumed_from_queue=%d%nlost=%d%nconsumer_lag_at_end=%d%n", inQueue,
+                Math.max(0, acked - inQueue), consumerLag);
         System.out.printf(Locale.ROOT, "gateway_cpu_seconds=%.2f%ngateway_cpu_us_per_msg=%.1f%n",
                 cpuSeconds, acked == 0 ? 0 : cpuSeconds * 1e6 / acked);
     }
