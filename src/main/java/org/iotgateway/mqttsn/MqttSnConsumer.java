@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * Owns the UDP socket(s) of an {@code mqttsn:} endpoint and turns each accepted PUBLISH into an exchange. The PUBACK is
  * sent when the exchange completes, so a reading is acknowledged only once the route (typically RabbitMQ with publisher
  * confirms) has it. By default the route runs on the socket's thread: a route that hands its reading to an asynchronous
- * publisher returns at once, and a hand-off to another thread per reading measured a fifth of the gateway's CPU. With
- * {@code routeThreads} it runs on a pool instead, for routes with a step that waits.
+ * publisher returns at once, and handing each reading to another thread cost about a sixth of the gateway's CPU at
+ * 5,000 readings/s (docs/benchmarks.md). With {@code routeThreads} it runs on a pool instead, for routes with a step
+ * that waits.
  */
 public class MqttSnConsumer extends DefaultConsumer {
 
