@@ -101,9 +101,9 @@ public class CseBridge implements CamelContextAware {
                 .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(call.body(), StandardCharsets.UTF_8));
         call.headers().forEach(builder::header);
-        HttpResponse<String> answer;
+        HttpResponse<byte[]> answer;
         try {
-            answer = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+            answer = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (HttpTimeoutException e) {
             metrics().timeout();
             throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " did not answer within " + timeoutMillis + " ms");
@@ -117,9 +117,9 @@ public class CseBridge implements CamelContextAware {
         }
         JsonNode content;
         try {
-            content = Serialization.JSON.read(answer.body().getBytes(StandardCharsets.UTF_8));
+            content = Serialization.JSON.read(answer.body());
         } catch (Onem2mException notJson) {
-            content = JsonNodeFactory.instance.objectNode().put("m2m:dbg", answer.body());
+            content = JsonNodeFactory.instance.objectNode().put("m2m:dbg", new String(answer.body(), StandardCharsets.UTF_8));
         }
         return respond(HttpBinding.toResponse(request, answer.statusCode(), answer.headers().map(), content), exchange);
     }

@@ -7,6 +7,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The application entities that are reached over HTTP: AE-ID (masked as in topics) → the {@code http(s)://} point of
@@ -22,6 +24,8 @@ public class PointsOfAccess {
         void removed(String aeId);
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(PointsOfAccess.class);
+
     private final Map<String, URI> byAe = new ConcurrentHashMap<>();
     private volatile Watcher watcher;
 
@@ -36,7 +40,10 @@ public class PointsOfAccess {
             if (parts[0].isBlank() || poa == null) {
                 throw new IllegalArgumentException("'" + entry.trim() + "' is not AE-ID=http(s)://host[:port][/path]");
             }
-            add(parts[0].trim(), poa);
+            String aeId = parts[0].trim();
+            if (!add(aeId, poa)) {
+                throw new IllegalArgumentException("AE-ID '" + aeId + "' cannot be a topic level");
+            }
         }
     }
 
@@ -69,7 +76,10 @@ public class PointsOfAccess {
         URI poa = firstHttp(answered.has("poa") ? answered.get("poa") : asked);
         if ((op == 1 && rsc == 2001 && request.path("ty").asInt() == 2) || (op == 3 && rsc == 2004)) {
             if (poa != null) {
-                add(aeId, poa);
+                if (!add(aeId, poa)) {
+                    // the CSE's answer goes back to the AE all the same; only its notifications cannot be carried
+                    LOG.warn("oneM2M: AE-ID '{}' cannot be a topic level: its notifications are not taken from the broker", aeId);
+                }
             } else if (op == 3 && (answered.has("poa") || asked.isArray())) {
                 remove(aeId);
             }
@@ -78,14 +88,16 @@ public class PointsOfAccess {
         }
     }
 
-    private void add(String aeId, URI poa) {
+    /** @return false, adding nothing, when the AE-ID cannot be a level of its request topics */
+    private boolean add(String aeId, URI poa) {
         String masked = OneM2mTopic.mask(aeId);
         if (masked.contains("+") || masked.contains("#")) {
-            throw new IllegalArgumentException("AE-ID '" + aeId + "' cannot be a topic level");
+            return false;
         }
         if (!poa.equals(byAe.put(masked, poa)) && watcher != null) {
             watcher.added(masked);
         }
+        return true;
     }
 
     private void remove(String aeId) {

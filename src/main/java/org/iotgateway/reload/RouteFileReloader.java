@@ -5,10 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * seen like any edit). A changed file is checked ({@link RouteFileCheck}) before anything is touched; when it passes,
  * only the routes that file defines are replaced: each is stopped gracefully (its in-flight exchanges finish, so an
  * acknowledged message is never dropped), then the file's new routes are added. Routes of other files keep running: a
- * {@code direct:} producer waits for its consumer during the swap. A file that fails the check leaves the running
+ * {@code direct:} producer waits for its consumer during the swap, unless it says {@code block=false} (the MQTT-SN
+ * listener's answers congestion meanwhile). A file that fails the check leaves the running
  * routes as they are; its error (file, line, reason) is logged once, shown by the {@code route-files} health check
  * and counted until a later edit fixes it. A new file is added the same way; a deleted one takes its routes with it.
  */
@@ -57,7 +55,7 @@ public final class RouteFileReloader extends ServiceSupport {
     private final List<Path> folders;
     private final long intervalMillis;
     private final RouteFileCheck check;
-    /** Content hash of each file as last handled (applied or rejected): a file is handled again only when it changes. */
+    /** Each file's text as last handled (applied or rejected): a file is handled again only when it changes. */
     private final Map<Path, String> handled = new ConcurrentHashMap<>();
     private final Map<Path, InvalidRouteFileException> rejected = new ConcurrentHashMap<>();
     private final RouteFilesHealth health = new RouteFilesHealth();
@@ -82,7 +80,7 @@ public final class RouteFileReloader extends ServiceSupport {
         Gauge.builder("gateway.route.files.rejected", rejected, Map::size)
                 .description("Route files whose current content is rejected (the routes running are from before the edit)")
                 .register(registry);
-        files().forEach((file, text) -> handled.put(file, hash(text)));
+        handled.putAll(files());
         HealthCheckRegistry.get(camelContext).register(health);
         poller = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "route-file-reloader");
@@ -112,10 +110,9 @@ public final class RouteFileReloader extends ServiceSupport {
         try {
             Map<Path, String> current = files();
             for (Map.Entry<Path, String> file : current.entrySet()) {
-                String hash = hash(file.getValue());
-                if (!hash.equals(handled.get(file.getKey()))) {
+                if (!file.getValue().equals(handled.get(file.getKey()))) {
                     handle(file.getKey(), file.getValue());
-                    handled.put(file.getKey(), hash);
+                    handled.put(file.getKey(), file.getValue());
                 }
             }
             for (Path gone : new ArrayList<>(handled.keySet())) {
@@ -241,14 +238,6 @@ public final class RouteFileReloader extends ServiceSupport {
             }
         }
         return files;
-    }
-
-    private static String hash(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**

@@ -78,6 +78,15 @@ class PointsOfAccessTest {
     }
 
     @Test
+    void should_not_learn_an_ae_whose_id_cannot_be_a_topic_level() throws Exception {
+        // learning runs as the registration's answer goes back: it must neither throw nor hold that answer
+        learn("{\"op\":1,\"ty\":2,\"pc\":{\"m2m:ae\":{\"poa\":[\"http://10.0.0.9:8000/n\"]}}}",
+                "{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"aei\":\"C#1\"}}}");
+        assertThat(pointsOfAccess.aes()).isEmpty();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
     void should_drop_an_ae_whose_update_leaves_no_http_point_of_access() throws Exception {
         pointsOfAccess.setConfigured("CAE5=http://10.0.0.5/n");
         JsonNode update = JSON.readTree("{\"op\":3,\"pc\":{\"m2m:ae\":{\"poa\":[\"mqtt://broker\"]}}}");

@@ -2,10 +2,8 @@ package org.iotgateway.onem2m;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -21,10 +19,7 @@ final class StubAe implements AutoCloseable {
     final BlockingQueue<StubCse.Received> received = new LinkedBlockingQueue<>();
 
     StubAe(int port) throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
-        server.setExecutor(Executors.newCachedThreadPool());
-        server.createContext("/", this::handle);
-        server.start();
+        server = StubCse.serve(port, this::handle);
     }
 
     String url() {

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 
 /**
@@ -48,10 +49,16 @@ final class StubCse implements AutoCloseable {
         ObjectNode base = JSON.createObjectNode();
         base.putObject("m2m:cb").put("ri", "cb0").put("rn", "onem2m").put("ty", 5).put("csi", "/mn-cse-1");
         resources.put("onem2m", base);
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
+        server = serve(port, this::handle);
+    }
+
+    /** An HTTP server on the loopback port, every path to {@code handler}, a thread per request. */
+    static HttpServer serve(int port, HttpHandler handler) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 50);
         server.setExecutor(Executors.newCachedThreadPool());
-        server.createContext("/", this::handle);
+        server.createContext("/", handler);
         server.start();
+        return server;
     }
 
     String url() {
