@@ -29,8 +29,9 @@ import com.rabbitmq.client.AMQP;
  * rate (open loop). A consumer drains the bound queue and counts what RabbitMQ holds. Prints key=value lines.
  *
  * <pre>
- * ingest   port devices seconds amqpUri gatewayPid [rate]   closed loop for seconds, or open loop at rate msgs/s
- *          (amqpUri in the Java client's form: amqp://guest:guest@127.0.0.1:5672/%2F)
+ * ingest   port devices warmup seconds amqpUri gatewayPid [rate]
+ *          closed loop, or open loop at rate msgs/s: warmup seconds not counted (this JVM's JIT), then seconds
+ *          measured (amqpUri in the Java client's form: amqp://guest:guest@127.0.0.1:5672/%2F)
  * register port devices                                        CONNECT + REGISTER devices (distinct ip:port each)
  * bind     amqpUri exchange queue bindingKey                    declare a topic exchange and a queue bound to it
  * drain    amqpUri seconds                                      consume the readings queue, as ingest does, and count
@@ -60,8 +61,8 @@ public final class LoadGenerator {
         if (args[0].equals("register")) {
             register(port, devices);
         } else {
-            ingest(port, devices, Integer.parseInt(args[3]), args[4], Long.parseLong(args[5]),
-                    args.length > 6 ? Integer.parseInt(args[6]) : 0);
+            ingest(port, devices, Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5],
+                    Long.parseLong(args[6]), args.length > 7 ? Integer.parseInt(args[7]) : 0);
         }
     }
 
@@ -85,7 +86,8 @@ public final class LoadGenerator {
         }
     }
 
-    static void ingest(int port, int deviceCount, int seconds, String amqpUrl, long gatewayPid, int rate) throws Exception {
+    static void ingest(int port, int deviceCount, int warmupSeconds, int seconds, String amqpUrl, long gatewayPid,
+                       int rate) throws Exception {
         InetSocketAddress gateway = new InetSocketAddress("127.0.0.1", port);
         AtomicLong consumed = new AtomicLong();
         Connection amqp = consumer(amqpUrl, consumed);
@@ -103,9 +105,12 @@ public final class LoadGenerator {
         long[] latencies = new long[5_000_000];
         int latencyCount = 0;
         long acked = 0, congestion = 0, retries = 0, sent = 0;
-        long cpuBefore = cpuTicks(gatewayPid);
         long start = System.nanoTime();
-        long end = start + seconds * 1_000_000_000L;
+        // the counters below are taken when the warm-up ends; acked, sent and loss count the whole run
+        long measureFrom = start + warmupSeconds * 1_000_000_000L;
+        long end = measureFrom + seconds * 1_000_000_000L;
+        boolean measuring = false;
+        long ackedBefore = 0, congestionBefore = 0, retriesBefore = 0, cpuBefore = 0, ownCpuBefore = 0;
         int cursor = 0;
         long nextRetryScan = 0;
         for (Device d : devices) {
@@ -115,6 +120,15 @@ public final class LoadGenerator {
             }
         }
         while (System.nanoTime() < end) {
+            if (!measuring && System.nanoTime() >= measureFrom) {
+                measuring = true;
+                measureFrom = System.nanoTime();
+                ackedBefore = acked;
+                congestionBefore = congestion;
+                retriesBefore = retries;
+                cpuBefore = cpuTicks(gatewayPid);
+                ownCpuBefore = cpuTicks(ProcessHandle.current().pid());
+            }
             if (rate > 0) {
                 // open loop: each millisecond, the sends that are due go out from devices not awaiting a PUBACK
                 long due = (long) ((System.nanoTime() - start) * (rate / 1e9)) - sent;
@@ -143,7 +157,7 @@ public final class LoadGenerator {
                         int rc = in.get(6);
                         if (rc == 0) {
                             acked++;
-                            if (latencyCount < latencies.length) {
+                            if (measuring && latencyCount < latencies.length) {
                                 latencies[latencyCount++] = System.nanoTime() - d.sentAt;
                             }
                             d.state = 2;
@@ -175,8 +189,9 @@ public final class LoadGenerator {
                 }
             }
         }
-        double elapsed = (System.nanoTime() - start) / 1e9;
+        double elapsed = (System.nanoTime() - measureFrom) / 1e9;
         long cpuAfter = cpuTicks(gatewayPid);
+        long ownCpuAfter = cpuTicks(ProcessHandle.current().pid());
         long consumerLag = acked - (consumed.get() - consumedBefore);
         // let the queue's consumer catch up with what was confirmed
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -187,16 +202,22 @@ public final class LoadGenerator {
         amqp.close();
         long[] sorted = Arrays.copyOf(latencies, latencyCount);
         Arrays.sort(sorted);
+        long measured = acked - ackedBefore;
         double cpuSeconds = (cpuAfter - cpuBefore) / 100.0;
-        System.out.printf(Locale.ROOT, "devices=%d%nseconds=%.2f%nsent=%d%nacked=%d%ncongestion=%d%nretries=%d%n",
-                deviceCount, elapsed, sent, acked, congestion, retries);
-        System.out.printf(Locale.ROOT, "msgs_per_second=%.0f%n", acked / elapsed);
+        System.out.printf(Locale.ROOT, "devices=%d%nwarmup_seconds=%d%nseconds=%.2f%n", deviceCount, warmupSeconds, elapsed);
+        System.out.printf(Locale.ROOT, "acked=%d%ncongestion=%d%nretries=%d%n", measured, congestion - congestionBefore,
+                retries - retriesBefore);
+        System.out.printf(Locale.ROOT, "msgs_per_second=%.0f%n", measured / elapsed);
         System.out.printf(Locale.ROOT, "p50_ms=%.2f%np99_ms=%.2f%nmax_ms=%.2f%n",
                 pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
-        System.out.printf(Locale.ROOT, "consumed_from_queue=%d%nlost=%d%nconsumer_lag_at_end=%d%n", inQueue,
-                Math.max(0, acked - inQueue), consumerLag);
         System.out.printf(Locale.ROOT, "gateway_cpu_seconds=%.2f%ngateway_cpu_us_per_msg=%.1f%n",
-                cpuSeconds, acked == 0 ? 0 : cpuSeconds * 1e6 / acked);
+                cpuSeconds, measured == 0 ? 0 : cpuSeconds * 1e6 / measured);
+        System.out.printf(Locale.ROOT, "load_generator_cpu_us_per_msg=%.1f%n",
+                measured == 0 ? 0 : (ownCpuAfter - ownCpuBefore) * 1e4 / measured);
+        // loss over the whole run, warm-up included: every PUBLISH that got PUBACK rc 0 must reach the queue
+        System.out.printf(Locale.ROOT, "sent_in_all=%d%nacked_in_all=%d%nconsumed_from_queue=%d%nlost=%d%n", sent, acked,
+                inQueue, Math.max(0, acked - inQueue));
+        System.out.printf(Locale.ROOT, "consumer_lag_at_end=%d%n", consumerLag);
     }
 
     static void register(int port, int deviceCount) throws Exception {
