@@ -1,9 +1,10 @@
 """Open-loop MQTT-SN meters that time each PUBACK by its arrival in the kernel, as a meter would see it.
 
-    python3 bench/arrival_latency.py PORT DEVICES SECONDS RATE
+    python3 bench/arrival_latency.py PORT DEVICES WARMUP SECONDS RATE
 
 Each simulated meter has its own UDP socket: CONNECT, REGISTER, then QoS 1 PUBLISH of the Elvaco reading at RATE per
-second in total, from meters not awaiting a PUBACK. The PUBACK's time is the kernel's receive timestamp
+second in total, from meters not awaiting a PUBACK; for WARMUP seconds untimed (the queue's consumer, another process,
+warms up meanwhile), then SECONDS timed. The PUBACK's time is the kernel's receive timestamp
 (SO_TIMESTAMPNS), so the time this process takes to get scheduled and read it is not counted; the time it took to read
 is reported too. Prints key=value lines (milliseconds).
 """
@@ -23,7 +24,7 @@ def percentile(values, q):
 
 
 def main():
-    port, devices, seconds, rate = (int(a) for a in sys.argv[1:5])
+    port, devices, warmup, seconds, rate = (int(a) for a in sys.argv[1:6])
     gateway = ("127.0.0.1", port)
     poller = select.epoll()
     meters = {}
@@ -71,7 +72,9 @@ def main():
     sent = acked = 0
     idle = collections.deque(m for m in meters.values() if m["state"] == "ready")
     start = time.monotonic()
-    end = start + seconds
+    end = start + warmup + seconds
+    measure_from = time.clock_gettime(time.CLOCK_REALTIME) + warmup
+    measured = 0
     while time.monotonic() < end:
         due = int((time.monotonic() - start) * rate) - sent
         while due > 0 and idle:
@@ -84,18 +87,22 @@ def main():
             now = time.clock_gettime(time.CLOCK_REALTIME)
             if reply[1] != 0x0D or m["state"] != "awaiting" or (reply[4] << 8 | reply[5]) != m["msg"] or reply[6] != 0:
                 continue
+            acked += 1
+            m["state"] = "ready"
+            idle.append(m)
+            if m["sent"] < measure_from:
+                continue
+            measured += 1
             for level, kind, data in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     sec, nsec = struct.unpack("qq", data[:16])
                     arrival.append((sec + nsec / 1e9 - m["sent"]) * 1000)
             read.append((now - m["sent"]) * 1000)
-            acked += 1
-            m["state"] = "ready"
-            idle.append(m)
-    elapsed = time.monotonic() - start
+    elapsed = time.monotonic() - start - warmup
     arrival.sort()
     read.sort()
-    print(f"devices={devices}\nseconds={elapsed:.2f}\nsent={sent}\nacked={acked}\nmsgs_per_second={acked / elapsed:.0f}")
+    print(f"devices={devices}\nseconds={elapsed:.2f}\nsent_in_all={sent}\nacked_in_all={acked}\nacked={measured}")
+    print(f"msgs_per_second={measured / elapsed:.0f}")
     for name, values in (("arrival", arrival), ("read", read)):
         print(f"{name}_p50_ms={percentile(values, 0.5):.2f}\n{name}_p99_ms={percentile(values, 0.99):.2f}")
 
