@@ -158,19 +158,21 @@ public class MqttSnConsumer extends DefaultConsumer {
         in.setHeader(MqttSnConstants.RETAIN, publish.retain());
         in.setHeader(MqttSnConstants.DUP, publish.dup());
         in.setHeader(MqttSnConstants.RECEIVED_AT, System.currentTimeMillis());
-        Runnable route = () -> getAsyncProcessor().process(exchange,
-                doneSync -> completed(exchange, peer, publish, clientId, receivedAt));
         if (routeExecutor == null) {
-            route.run();
+            route(exchange, peer, publish, clientId, receivedAt);
             return;
         }
         try {
-            routeExecutor.execute(route);
+            routeExecutor.execute(() -> route(exchange, peer, publish, clientId, receivedAt));
         } catch (RejectedExecutionException e) {
             finished();
             releaseExchange(exchange, false);
             answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
         }
+    }
+
+    private void route(Exchange exchange, Peer peer, Message.Publish publish, String clientId, long receivedAt) {
+        getAsyncProcessor().process(exchange, doneSync -> completed(exchange, peer, publish, clientId, receivedAt));
     }
 
     private void completed(Exchange exchange, Peer peer, Message.Publish publish, String clientId, long receivedAt) {

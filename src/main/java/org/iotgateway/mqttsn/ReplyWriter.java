@@ -17,9 +17,12 @@ import io.netty.channel.socket.DatagramPacket;
 final class ReplyWriter {
 
     private final Channel channel;
-    private final Queue<DatagramPacket> pending = new ConcurrentLinkedQueue<>();
+    private final Queue<Reply> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable drain = this::drain;
+
+    private record Reply(byte[] datagram, InetSocketAddress recipient) {
+    }
 
     ReplyWriter(Channel channel) {
         this.channel = channel;
@@ -27,14 +30,11 @@ final class ReplyWriter {
 
     /** Sends a datagram to the address; callable from any thread. */
     void send(byte[] datagram, InetSocketAddress recipient) {
-        // a direct buffer from the start: the native transport would copy a heap buffer into one
-        ByteBuf content = channel.alloc().directBuffer(datagram.length).writeBytes(datagram);
-        DatagramPacket reply = new DatagramPacket(content, recipient);
         if (channel.eventLoop().inEventLoop() && pending.isEmpty()) {
-            channel.writeAndFlush(reply, channel.voidPromise());
+            channel.writeAndFlush(packet(datagram, recipient), channel.voidPromise());
             return;
         }
-        pending.add(reply);
+        pending.add(new Reply(datagram, recipient));
         if (scheduled.compareAndSet(false, true)) {
             channel.eventLoop().execute(drain);
         }
@@ -43,12 +43,22 @@ final class ReplyWriter {
     private void drain() {
         scheduled.set(false);
         boolean wrote = false;
-        for (DatagramPacket reply = pending.poll(); reply != null; reply = pending.poll()) {
-            channel.write(reply, channel.voidPromise());
+        for (Reply reply = pending.poll(); reply != null; reply = pending.poll()) {
+            channel.write(packet(reply.datagram(), reply.recipient()), channel.voidPromise());
             wrote = true;
         }
         if (wrote) {
             channel.flush();
         }
+    }
+
+    /**
+     * The reply in a direct buffer from the start (the native transport would copy a heap buffer into one), taken from
+     * the pool on the event loop that writes and releases it, so that it comes from and goes back to that thread's cache
+     * and no pooled buffer waits in the queue.
+     */
+    private DatagramPacket packet(byte[] datagram, InetSocketAddress recipient) {
+        ByteBuf content = channel.alloc().directBuffer(datagram.length).writeBytes(datagram);
+        return new DatagramPacket(content, recipient);
     }
 }

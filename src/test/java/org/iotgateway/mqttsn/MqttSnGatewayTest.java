@@ -15,6 +15,7 @@ import com.rabbitmq.client.Delivery;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import org.awaitility.Awaitility;
 import org.iotgateway.mqttsn.store.ValkeyUri;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
@@ -278,7 +279,7 @@ class MqttSnGatewayTest {
             routes.startRoute("mqttsn-readings-to-rabbitmq");
         }
         // the restarted route's publisher connects again in the background: the meter retries until it is back
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(device.exchange(bytes("08 0c a0 00 01 00 08", "d"))).isEqualTo("07 0d 00 01 00 08 00"));
         assertThat(readings.next(Duration.ofSeconds(5)).getBody()).containsExactly('d');
     }
@@ -292,7 +293,7 @@ class MqttSnGatewayTest {
         redis.set(clientKey(), CLIENT_ID);
         redis.del("topic:" + CLIENT_ID);
         redis.rpush("topic:" + CLIENT_ID, "other/topic");
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
             assertThat(device.exchange(bytes("08 0c 20 00 01 00 06", "b"))).isEqualTo("07 0d 00 01 00 06 00");
             assertThat(readings.next(Duration.ofSeconds(5)).getEnvelope().getRoutingKey()).isEqualTo("other.topic");
         });

@@ -106,7 +106,7 @@ public final class LoadGenerator {
         int latencyCount = 0;
         long acked = 0, congestion = 0, retries = 0, sent = 0;
         long start = System.nanoTime();
-        // the counters below are taken when the warm-up ends; acked, sent and loss count the whole run
+        // the counters below are taken when the warm-up ends; sent_in_all, acked_in_all and loss count the whole run
         long measureFrom = start + warmupSeconds * 1_000_000_000L;
         long end = measureFrom + seconds * 1_000_000_000L;
         boolean measuring = false;
