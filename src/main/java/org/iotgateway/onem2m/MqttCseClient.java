@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -115,9 +116,9 @@ public class MqttCseClient extends AsyncProcessorSupport
     }
 
     @Override
-    public void added(String aeId) {
+    public CompletionStage<Void> added(String aeId) {
         LOG.info("oneM2M: requests for {} go to its point of access {}", aeId, pointsOfAccess.of(aeId));
-        connection.subscribe(this, requestsTo(aeId)).exceptionally(failure -> {
+        return connection.subscribe(this, requestsTo(aeId)).exceptionally(failure -> {
             LOG.warn("oneM2M: cannot subscribe to the requests for {}: {}", aeId, failure.getMessage());
             return null;
         });
@@ -188,18 +189,27 @@ public class MqttCseClient extends AsyncProcessorSupport
                     .whenComplete((response, failure) -> {
                         pending.remove(key, answer);
                         if (failure == null) {
-                            pointsOfAccess.learn(sent, response);
-                            respond(exchange.getMessage(), response, answerIn, started);
-                        } else {
-                            boolean late = failure instanceof TimeoutException;
-                            if (late) {
-                                metrics.timeout();
-                            }
-                            String reason = late ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
-                                    : "cannot reach " + targetCseId + " over MQTT: " + failure.getMessage();
-                            respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason),
-                                    answerIn, started);
+                            // a registration is answered once the broker has granted the subscription to its AE's
+                            // requests, so that a notification sent right after the answer is carried, not lost
+                            pointsOfAccess.learn(sent, response).orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                                    .whenComplete((subscribed, notYet) -> {
+                                        if (notYet != null) {
+                                            LOG.warn("oneM2M: the broker has not granted the subscription for a registered AE within {} ms;"
+                                                    + " answering its registration all the same", timeoutMillis);
+                                        }
+                                        respond(exchange.getMessage(), response, answerIn, started);
+                                        callback.done(false);
+                                    });
+                            return;
                         }
+                        boolean late = failure instanceof TimeoutException;
+                        if (late) {
+                            metrics.timeout();
+                        }
+                        String reason = late ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
+                                : "cannot reach " + targetCseId + " over MQTT: " + failure.getMessage();
+                        respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason),
+                                answerIn, started);
                         callback.done(false);
                     });
             return false;

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +21,8 @@ public class PointsOfAccess {
 
     /** Told of every AE that starts or stops being reachable here. */
     public interface Watcher {
-        void added(String aeId);
+        /** @return completes when the AE's requests are taken from the broker */
+        CompletionStage<Void> added(String aeId);
 
         void removed(String aeId);
     }
@@ -40,10 +43,11 @@ public class PointsOfAccess {
             if (parts[0].isBlank() || poa == null) {
                 throw new IllegalArgumentException("'" + entry.trim() + "' is not AE-ID=http(s)://host[:port][/path]");
             }
-            String aeId = parts[0].trim();
-            if (!add(aeId, poa)) {
-                throw new IllegalArgumentException("AE-ID '" + aeId + "' cannot be a topic level");
+            String aeId = OneM2mTopic.mask(parts[0].trim());
+            if (!isTopicLevel(aeId)) {
+                throw new IllegalArgumentException("AE-ID '" + parts[0].trim() + "' cannot be a topic level");
             }
+            add(aeId, poa);
         }
     }
 
@@ -63,41 +67,45 @@ public class PointsOfAccess {
     /**
      * Learns from a request the gateway carried and its response: a registered AE with an HTTP point of access is
      * added, an update replaces or removes its point of access, a deleted AE is removed.
+     *
+     * @return completes when the watcher has taken a newly added AE's requests from the broker; at once otherwise
      */
-    public void learn(JsonNode request, JsonNode response) {
+    public CompletableFuture<Void> learn(JsonNode request, JsonNode response) {
         int op = request.path("op").asInt();
         int rsc = response.path("rsc").asInt();
         JsonNode answered = response.path("pc").path("m2m:ae");
         String aeId = answered.path("aei").asText("");
         if (aeId.isEmpty()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         JsonNode asked = request.path("pc").path("m2m:ae").path("poa");
         URI poa = firstHttp(answered.has("poa") ? answered.get("poa") : asked);
         if ((op == 1 && rsc == 2001 && request.path("ty").asInt() == 2) || (op == 3 && rsc == 2004)) {
-            if (poa != null) {
-                if (!add(aeId, poa)) {
-                    // the CSE's answer goes back to the AE all the same; only its notifications cannot be carried
-                    LOG.warn("oneM2M: AE-ID '{}' cannot be a topic level: its notifications are not taken from the broker", aeId);
-                }
+            String masked = OneM2mTopic.mask(aeId);
+            if (poa != null && isTopicLevel(masked)) {
+                return add(masked, poa);
+            } else if (poa != null) {
+                // the CSE's answer goes back to the AE all the same; only its notifications cannot be carried
+                LOG.warn("oneM2M: AE-ID '{}' cannot be a topic level: its notifications are not taken from the broker", aeId);
             } else if (op == 3 && (answered.has("poa") || asked.isArray())) {
                 remove(aeId);
             }
         } else if (op == 4 && rsc == 2002) {
             remove(aeId);
         }
+        return CompletableFuture.completedFuture(null);
     }
 
-    /** @return false, adding nothing, when the AE-ID cannot be a level of its request topics */
-    private boolean add(String aeId, URI poa) {
-        String masked = OneM2mTopic.mask(aeId);
-        if (masked.contains("+") || masked.contains("#")) {
-            return false;
+    private static boolean isTopicLevel(String maskedAeId) {
+        return !maskedAeId.contains("+") && !maskedAeId.contains("#");
+    }
+
+    private CompletableFuture<Void> add(String maskedAeId, URI poa) {
+        Watcher current = watcher;
+        if (poa.equals(byAe.put(maskedAeId, poa)) || current == null) {
+            return CompletableFuture.completedFuture(null);
         }
-        if (!poa.equals(byAe.put(masked, poa)) && watcher != null) {
-            watcher.added(masked);
-        }
-        return true;
+        return current.added(maskedAeId).toCompletableFuture();
     }
 
     private void remove(String aeId) {

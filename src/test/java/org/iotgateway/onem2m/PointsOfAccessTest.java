@@ -3,6 +3,8 @@ package org.iotgateway.onem2m;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,12 +18,15 @@ class PointsOfAccessTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final PointsOfAccess pointsOfAccess = new PointsOfAccess();
     private final List<String> events = new ArrayList<>();
+    /** What the watcher answers when an AE is added: its subscription, granted at once unless a test holds it. */
+    private CompletableFuture<Void> subscribed = CompletableFuture.completedFuture(null);
 
     PointsOfAccessTest() {
         pointsOfAccess.watch(new PointsOfAccess.Watcher() {
             @Override
-            public void added(String aeId) {
+            public CompletionStage<Void> added(String aeId) {
                 events.add("+" + aeId);
+                return subscribed;
             }
 
             @Override
@@ -31,8 +36,8 @@ class PointsOfAccessTest {
         });
     }
 
-    private void learn(String request, String response) throws Exception {
-        pointsOfAccess.learn(JSON.readTree(request), JSON.readTree(response));
+    private CompletableFuture<Void> learn(String request, String response) throws Exception {
+        return pointsOfAccess.learn(JSON.readTree(request), JSON.readTree(response));
     }
 
     @Test
@@ -69,6 +74,16 @@ class PointsOfAccessTest {
     }
 
     @Test
+    void should_finish_learning_a_registration_only_when_its_requests_are_subscribed() throws Exception {
+        subscribed = new CompletableFuture<>();
+        CompletableFuture<Void> learned = learn("{\"op\":1,\"ty\":2,\"pc\":{\"m2m:ae\":{\"poa\":[\"http://10.0.0.9:8000/n\"]}}}",
+                "{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"aei\":\"CAE6\"}}}");
+        assertThat(learned).isNotDone();
+        subscribed.complete(null);
+        assertThat(learned).isCompleted();
+    }
+
+    @Test
     void should_ignore_failed_registrations_and_aes_without_an_http_point_of_access() throws Exception {
         learn("{\"op\":1,\"ty\":2,\"pc\":{\"m2m:ae\":{\"poa\":[\"http://10.0.0.9:8000/n\"]}}}", "{\"rsc\":4105,\"pc\":{\"m2m:dbg\":\"exists\"}}");
         learn("{\"op\":1,\"ty\":2,\"pc\":{\"m2m:ae\":{\"poa\":[\"mqtt://broker\"]}}}", "{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"aei\":\"CAE4\"}}}");
@@ -80,8 +95,8 @@ class PointsOfAccessTest {
     @Test
     void should_not_learn_an_ae_whose_id_cannot_be_a_topic_level() throws Exception {
         // learning runs as the registration's answer goes back: it must neither throw nor hold that answer
-        learn("{\"op\":1,\"ty\":2,\"pc\":{\"m2m:ae\":{\"poa\":[\"http://10.0.0.9:8000/n\"]}}}",
-                "{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"aei\":\"C#1\"}}}");
+        assertThat(learn("{\"op\":1,\"ty\":2,\"pc\":{\"m2m:ae\":{\"poa\":[\"http://10.0.0.9:8000/n\"]}}}",
+                "{\"rsc\":2001,\"pc\":{\"m2m:ae\":{\"aei\":\"C#1\"}}}")).isCompleted();
         assertThat(pointsOfAccess.aes()).isEmpty();
         assertThat(events).isEmpty();
     }
