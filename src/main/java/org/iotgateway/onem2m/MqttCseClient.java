@@ -194,8 +194,9 @@ public class MqttCseClient extends AsyncProcessorSupport
                             pointsOfAccess.learn(sent, response).orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                                     .whenComplete((subscribed, notYet) -> {
                                         if (notYet != null) {
-                                            LOG.warn("oneM2M: the broker has not granted the subscription for a registered AE within {} ms;"
-                                                    + " answering its registration all the same", timeoutMillis);
+                                            LOG.warn("oneM2M: the broker has not granted the subscription to the requests for {} within {} ms;"
+                                                    + " answering its registration all the same",
+                                                    response.path("pc").path("m2m:ae").path("aei").asText(), timeoutMillis);
                                         }
                                         respond(exchange.getMessage(), response, answerIn, started);
                                         callback.done(false);

@@ -78,20 +78,20 @@ public class PointsOfAccess {
         if (aeId.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
+        String masked = OneM2mTopic.mask(aeId);
         JsonNode asked = request.path("pc").path("m2m:ae").path("poa");
         URI poa = firstHttp(answered.has("poa") ? answered.get("poa") : asked);
         if ((op == 1 && rsc == 2001 && request.path("ty").asInt() == 2) || (op == 3 && rsc == 2004)) {
-            String masked = OneM2mTopic.mask(aeId);
             if (poa != null && isTopicLevel(masked)) {
                 return add(masked, poa);
             } else if (poa != null) {
                 // the CSE's answer goes back to the AE all the same; only its notifications cannot be carried
                 LOG.warn("oneM2M: AE-ID '{}' cannot be a topic level: its notifications are not taken from the broker", aeId);
             } else if (op == 3 && (answered.has("poa") || asked.isArray())) {
-                remove(aeId);
+                remove(masked);
             }
         } else if (op == 4 && rsc == 2002) {
-            remove(aeId);
+            remove(masked);
         }
         return CompletableFuture.completedFuture(null);
     }
@@ -108,10 +108,9 @@ public class PointsOfAccess {
         return current.added(maskedAeId).toCompletableFuture();
     }
 
-    private void remove(String aeId) {
-        String masked = OneM2mTopic.mask(aeId);
-        if (byAe.remove(masked) != null && watcher != null) {
-            watcher.removed(masked);
+    private void remove(String maskedAeId) {
+        if (byAe.remove(maskedAeId) != null && watcher != null) {
+            watcher.removed(maskedAeId);
         }
     }
 
