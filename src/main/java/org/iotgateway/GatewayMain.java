@@ -16,6 +16,7 @@ public final class GatewayMain {
     public static Main create() {
         Main main = new Main(GatewayMain.class);
         main.addMainListener(new GatewayStartup());
+        main.addMainListener(new ExchangeEventsOptOut());
         return main;
     }
 }

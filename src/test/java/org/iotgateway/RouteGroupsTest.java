@@ -7,7 +7,10 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A route group is switched off by its property alone: no routes, no endpoints, no stand-ins for its services. */
+/**
+ * A route group is switched off by its property alone: no routes, no endpoints, no stand-ins for its services. And the
+ * routes that run pay for no exchange events that nothing listens to.
+ */
 class RouteGroupsTest {
 
     @Test
@@ -24,6 +27,15 @@ class RouteGroupsTest {
     void should_load_the_mqttsn_route_by_default() throws Exception {
         try (RunningGateway gateway = RunningGateway.start(Map.of())) {
             assertThat(gateway.context().getRoute("mqttsn-readings-to-rabbitmq")).isNotNull();
+        }
+    }
+
+    @Test
+    void should_raise_no_exchange_events_when_no_notifier_wants_them() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start(Map.of())) {
+            assertThat(gateway.context().getCamelContextExtension().isEventNotificationApplicable()).isFalse();
+            // the route notifier still counts the routes
+            assertThat(gateway.metrics()).containsPattern("camel_routes_running_routes\\{[^}]*\\} [1-9]");
         }
     }
 }
