@@ -14,9 +14,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmCallback;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
@@ -35,6 +40,9 @@ import com.rabbitmq.client.AMQP;
  * register port devices                                        CONNECT + REGISTER devices (distinct ip:port each)
  * bind     amqpUri exchange queue bindingKey                    declare a topic exchange and a queue bound to it
  * drain    amqpUri seconds                                      consume the readings queue, as ingest does, and count
+ * publish  amqpUri warmup seconds rate                          the gateway's AMQP message for a reading, straight to
+ *          RabbitMQ at rate msgs/s with publisher confirms on one channel, each timed from publish to confirm: the
+ *          latency RabbitMQ itself gives at that rate, to set the gateway's against
  * </pre>
  */
 public final class LoadGenerator {
@@ -54,6 +62,10 @@ public final class LoadGenerator {
             Thread.sleep(Long.parseLong(args[2]) * 1000);
             connection.close();
             System.out.printf(Locale.ROOT, "consumed_from_queue=%d%n", consumed.get());
+            return;
+        }
+        if (args[0].equals("publish")) {
+            publish(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             return;
         }
         int port = Integer.parseInt(args[1]);
@@ -218,6 +230,67 @@ public final class LoadGenerator {
         System.out.printf(Locale.ROOT, "sent_in_all=%d%nacked_in_all=%d%nconsumed_from_queue=%d%nlost=%d%n", sent, acked,
                 inQueue, Math.max(0, acked - inQueue));
         System.out.printf(Locale.ROOT, "consumer_lag_at_end=%d%n", consumerLag);
+    }
+
+    static void publish(String amqpUrl, int warmupSeconds, int seconds, int rate) throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(amqpUrl);
+        Connection connection = factory.newConnection("bench publisher");
+        Channel channel = connection.createChannel();
+        channel.exchangeDeclare("mqtt-sn", "topic", true);
+        channel.confirmSelect();
+        // as ConfirmingAmqpPublisher sends a reading of the first bench device
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/data")
+                .contentEncoding("binary").deliveryMode(2).priority(0)
+                .headers(Map.of("client_id", "BENCH00000000001", "source", "127.0.0.1:40000", "qos", "1",
+                        "received_at", "1763920000000"))
+                .build();
+        int total = rate * (warmupSeconds + seconds);
+        AtomicLongArray publishedAt = new AtomicLongArray(total + 1);
+        long[] latencies = new long[total];
+        long start = System.nanoTime();
+        long measureFrom = start + warmupSeconds * 1_000_000_000L;
+        AtomicLong confirmedUpTo = new AtomicLong();
+        AtomicLong nacked = new AtomicLong();
+        AtomicInteger latencyCount = new AtomicInteger();
+        // the confirms arrive on the connection's thread, in order; a multiple one settles every tag up to its own
+        ConfirmCallback settle = (tag, multiple) -> {
+            long now = System.nanoTime();
+            for (long seq = confirmedUpTo.get() + 1; seq <= tag; seq++) {
+                long at = publishedAt.get((int) seq);
+                if (at >= measureFrom) {
+                    latencies[latencyCount.getAndIncrement()] = now - at;
+                }
+            }
+            confirmedUpTo.set(Math.max(confirmedUpTo.get(), tag));
+        };
+        channel.addConfirmListener(settle, (tag, multiple) -> {
+            nacked.incrementAndGet();
+            settle.handle(tag, multiple);
+        });
+        long end = measureFrom + seconds * 1_000_000_000L;
+        int sent = 0;
+        int sentBeforeMeasuring = -1;
+        while (System.nanoTime() < end && sent < total) {
+            long now = System.nanoTime();
+            if (sentBeforeMeasuring < 0 && now >= measureFrom) {
+                sentBeforeMeasuring = sent;
+            }
+            for (long due = (long) ((now - start) * (rate / 1e9)) - sent; due > 0 && sent < total; due--) {
+                publishedAt.set((int) channel.getNextPublishSeqNo(), System.nanoTime());
+                channel.basicPublish("mqtt-sn", "mr.BENCH00000000001.standard.json", properties, PAYLOAD);
+                sent++;
+            }
+            LockSupport.parkNanos(1_000_000L);
+        }
+        channel.waitForConfirms(10_000);
+        connection.close();
+        long[] sorted = Arrays.copyOf(latencies, latencyCount.get());
+        Arrays.sort(sorted);
+        System.out.printf(Locale.ROOT, "seconds=%d%nsent_in_all=%d%nmsgs_per_second=%.0f%nnacked=%d%n", seconds, sent,
+                (sent - Math.max(0, sentBeforeMeasuring)) / (double) seconds, nacked.get());
+        System.out.printf(Locale.ROOT, "p50_ms=%.2f%np99_ms=%.2f%nmax_ms=%.2f%n",
+                pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
     }
 
     static void register(int port, int deviceCount) throws Exception {
