@@ -13,6 +13,8 @@ import org.apache.camel.support.EventHelper;
  * events, which it does not use but does not ignore. While any notifier does not ignore them, Camel creates and
  * dispatches three to five event objects for every exchange of every route: on the MQTT-SN path, for every reading.
  * Notifiers an operator adds are left as they are, and Camel still raises exchange events for them if they want them.
+ * The fix belongs in camel-micrometer (its notifier could ignore exchange events itself); this goes once it does, and
+ * RouteGroupsTest shows whether it still must.
  */
 final class ExchangeEventsOptOut extends MainListenerSupport implements StartupListener {
 

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,9 +41,11 @@ import com.rabbitmq.client.AMQP;
  * register port devices                                        CONNECT + REGISTER devices (distinct ip:port each)
  * bind     amqpUri exchange queue bindingKey                    declare a topic exchange and a queue bound to it
  * drain    amqpUri seconds                                      consume the readings queue, as ingest does, and count
- * publish  amqpUri warmup seconds rate                          the gateway's AMQP message for a reading, straight to
- *          RabbitMQ at rate msgs/s with publisher confirms on one channel, each timed from publish to confirm: the
- *          latency RabbitMQ itself gives at that rate, to set the gateway's against
+ * publish  amqpUri warmup seconds rate routingKey contentType properties
+ *          the gateway's AMQP message for a reading (properties as perf-test's --message-properties: contentEncoding,
+ *          priority, the rest headers), persistent, to the mqtt-sn exchange at rate msgs/s with publisher confirms on
+ *          one channel, each timed from publish to confirm: the latency RabbitMQ itself gives at that rate, to set the
+ *          gateway's against
  * </pre>
  */
 public final class LoadGenerator {
@@ -65,7 +68,8 @@ public final class LoadGenerator {
             return;
         }
         if (args[0].equals("publish")) {
-            publish(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            publish(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5],
+                    properties(args[6], args[7]));
             return;
         }
         int port = Integer.parseInt(args[1]);
@@ -232,19 +236,14 @@ public final class LoadGenerator {
         System.out.printf(Locale.ROOT, "consumer_lag_at_end=%d%n", consumerLag);
     }
 
-    static void publish(String amqpUrl, int warmupSeconds, int seconds, int rate) throws Exception {
+    static void publish(String amqpUrl, int warmupSeconds, int seconds, int rate, String routingKey,
+                        AMQP.BasicProperties properties) throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(amqpUrl);
         Connection connection = factory.newConnection("bench publisher");
         Channel channel = connection.createChannel();
         channel.exchangeDeclare("mqtt-sn", "topic", true);
         channel.confirmSelect();
-        // as ConfirmingAmqpPublisher sends a reading of the first bench device
-        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/data")
-                .contentEncoding("binary").deliveryMode(2).priority(0)
-                .headers(Map.of("client_id", "BENCH00000000001", "source", "127.0.0.1:40000", "qos", "1",
-                        "received_at", "1763920000000"))
-                .build();
         int total = rate * (warmupSeconds + seconds);
         AtomicLongArray publishedAt = new AtomicLongArray(total + 1);
         long[] latencies = new long[total];
@@ -278,7 +277,7 @@ public final class LoadGenerator {
             }
             for (long due = (long) ((now - start) * (rate / 1e9)) - sent; due > 0 && sent < total; due--) {
                 publishedAt.set((int) channel.getNextPublishSeqNo(), System.nanoTime());
-                channel.basicPublish("mqtt-sn", "mr.BENCH00000000001.standard.json", properties, PAYLOAD);
+                channel.basicPublish("mqtt-sn", routingKey, properties, PAYLOAD);
                 sent++;
             }
             LockSupport.parkNanos(1_000_000L);
@@ -291,6 +290,21 @@ public final class LoadGenerator {
                 (sent - Math.max(0, sentBeforeMeasuring)) / (double) seconds, nacked.get());
         System.out.printf(Locale.ROOT, "p50_ms=%.2f%np99_ms=%.2f%nmax_ms=%.2f%n",
                 pct(sorted, 0.50), pct(sorted, 0.99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+    }
+
+    /** Persistent properties from perf-test's --message-properties form: key=value pairs, the unknown keys headers. */
+    static AMQP.BasicProperties properties(String contentType, String perfTestProperties) {
+        AMQP.BasicProperties.Builder properties = new AMQP.BasicProperties.Builder().contentType(contentType).deliveryMode(2);
+        Map<String, Object> headers = new HashMap<>();
+        for (String pair : perfTestProperties.split(",")) {
+            String[] keyValue = pair.split("=", 2);
+            switch (keyValue[0]) {
+                case "contentEncoding" -> properties.contentEncoding(keyValue[1]);
+                case "priority" -> properties.priority(Integer.parseInt(keyValue[1]));
+                default -> headers.put(keyValue[0], keyValue[1]);
+            }
+        }
+        return properties.headers(headers).build();
     }
 
     static void register(int port, int deviceCount) throws Exception {
