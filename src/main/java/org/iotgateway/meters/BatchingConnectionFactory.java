@@ -2,6 +2,7 @@ package org.iotgateway.meters;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.util.function.BooleanSupplier;
 
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.impl.FrameHandler;
@@ -10,18 +11,18 @@ import com.rabbitmq.client.impl.SocketFrameHandler;
 import com.rabbitmq.client.impl.SocketFrameHandlerFactory;
 
 /**
- * A connection factory whose connections let one thread, the batching thread, publish many messages with one socket
- * write. The Java client flushes its socket after every publish: a system call for the gateway and a small read for
- * RabbitMQ each time. On the batching thread those flushes are held back, and {@link BatchingSocket#flushBatch()} sends
- * the batch; every other thread (handshake, heartbeats, channel operations) flushes as usual.
+ * A connection factory whose connections let a thread publish many messages with one socket write. The Java client
+ * flushes its socket after every publish: a system call for the gateway and a small read for RabbitMQ each time. While
+ * {@code batching} is true for the current thread those flushes are held back, and {@link BatchingSocket#flushBatch()}
+ * sends the batch; every other thread (handshake, heartbeats, channel operations) flushes as usual.
  */
 final class BatchingConnectionFactory extends ConnectionFactory {
 
-    private final Thread batchingThread;
+    private final BooleanSupplier batching;
     private volatile BatchingSocket lastOpened;
 
-    BatchingConnectionFactory(Thread batchingThread) {
-        this.batchingThread = batchingThread;
+    BatchingConnectionFactory(BooleanSupplier batching) {
+        this.batching = batching;
     }
 
     /** The frames of the connection this factory opened last. */
@@ -41,16 +42,24 @@ final class BatchingConnectionFactory extends ConnectionFactory {
         };
     }
 
-    /** The socket's frame writer, with flushes held back on the batching thread. */
+    /** The socket's frame writer, with flushes held back while the current thread is batching. */
     final class BatchingSocket extends SocketFrameHandler {
+
+        private final int sendBufferSize;
 
         BatchingSocket(Socket socket) throws IOException {
             super(socket);
+            this.sendBufferSize = socket.getSendBufferSize();
+        }
+
+        /** The kernel's send buffer for the socket when it was opened, in bytes. */
+        int sendBufferSize() {
+            return sendBufferSize;
         }
 
         @Override
         public void flush() throws IOException {
-            if (Thread.currentThread() != batchingThread) {
+            if (!batching.getAsBoolean()) {
                 super.flush();
             }
         }

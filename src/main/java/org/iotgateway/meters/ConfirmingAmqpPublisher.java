@@ -12,12 +12,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import io.micrometer.core.instrument.Timer;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.ThreadExecutorMap;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -40,11 +45,19 @@ import org.slf4j.LoggerFactory;
  * {@code binary}, persistent, priority 0.
  * <p>
  * One connection serves the whole process, with one channel ("lane") by default: RabbitMQ confirms a busy channel in
- * larger batches, which measured cheaper for the broker than spreading the same load over four. One thread, the
- * writer, publishes everything: it takes what the routes hand it, publishes all that is waiting and sends the batch
- * with one socket write (see {@link BatchingConnectionFactory}), so that under load neither the gateway nor RabbitMQ
- * pays a system call per message. When the connection drops it is opened again in the background, and publishing
- * fails fast meanwhile.
+ * larger batches, which measured cheaper for the broker than spreading the same load over four. Messages are sent in
+ * batches, one socket write each (see {@link BatchingConnectionFactory}), so that under load neither the gateway nor
+ * RabbitMQ pays a system call per message:
+ * <ul>
+ * <li>A route running on a Netty event loop (the MQTT-SN socket's thread, or the Redis client's after a lookup)
+ * publishes its message itself and leaves the write to a task on that loop, which runs once the loop has handled
+ * everything it read: one write per read cycle, and no other thread to wake. It does so only while the writer has
+ * nothing waiting (so that messages keep their order) and while the bytes RabbitMQ has not confirmed are a small part
+ * of the socket's send buffer, so that the write cannot block the event loop.</li>
+ * <li>Otherwise the message waits for the writer, a thread that publishes everything waiting and sends it with one
+ * write. When RabbitMQ is slow to read, only the writer waits.</li>
+ * </ul>
+ * When the connection drops it is opened again in the background, and publishing fails fast meanwhile.
  */
 public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements CamelContextAware {
 
@@ -54,6 +67,10 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     private static final Logger LOG = LoggerFactory.getLogger(ConfirmingAmqpPublisher.class);
     private static final String CONTENT_TYPE = "application/data";
     private static final String CONTENT_ENCODING = "binary";
+    /** What a message adds to the socket besides its body: frame headers, routing key, properties (an estimate). */
+    private static final int FRAME_OVERHEAD = 256;
+    /** The most unconfirmed bytes an event loop publishes behind, whatever the send buffer. */
+    private static final int MAX_EVENT_LOOP_BACKLOG = 64 * 1024;
 
     private CamelContext camelContext;
     private String connectionString = "amqp://guest:guest@localhost:5672//";
@@ -63,17 +80,46 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     private long reconnectDelayMillis = 2_000;
 
     private final Queue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
+    /** Held while publishing: sequence numbers and frames of the writer and of event loops must not interleave. */
+    private final ReentrantLock publishing = new ReentrantLock();
+    private int nextLane;
+    /**
+     * Bytes published that RabbitMQ has not confirmed: as RabbitMQ has read every message it confirms, they bound what
+     * can be waiting in the socket's send buffer.
+     */
+    private final AtomicLong unconfirmedBytes = new AtomicLong();
     private ScheduledExecutorService scheduler;
     private final BrokerHealthCheck health = new BrokerHealthCheck();
     private Thread writer;
     private volatile boolean writerParked;
+    private volatile boolean flushRequested;
     private volatile Link link;
     private Timer confirmLatency;
     private volatile String blockedReason;
     private volatile String lastError = "not connected yet";
 
-    /** An open connection: the socket the writer flushes and the channels it publishes on. */
-    private record Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes) {
+    /**
+     * An open connection: the socket that is flushed, the channels published on, whether a write is scheduled on an
+     * event loop, and how many unconfirmed bytes an event loop may publish behind.
+     */
+    private record Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes,
+                        AtomicBoolean flushScheduled, long eventLoopBacklog) {
+
+        Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes) {
+            // an eighth of the buffer or less: the kernel charges each write's bookkeeping to the buffer too, and for a
+            // small write that is several times its size
+            this(connection, socket, lanes, new AtomicBoolean(),
+                    Math.min(MAX_EVENT_LOOP_BACKLOG, socket.sendBufferSize() / 8));
+        }
+
+        void flush() {
+            try {
+                socket.flushBatch();
+            } catch (IOException | RuntimeException e) {
+                // the connection's shutdown listener fails what this batch carried
+                LOG.debug("Flushing to RabbitMQ: {}", e.getMessage());
+            }
+        }
     }
 
     /** A channel in confirm mode and the messages it has published that the broker has not confirmed yet. */
@@ -86,7 +132,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         }
     }
 
-    private record Pending(Exchange exchange, AsyncCallback callback, long publishedAt) {
+    private record Pending(Exchange exchange, AsyncCallback callback, long publishedAt, int bytes) {
     }
 
     /** A message a route handed over, waiting for the writer. */
@@ -152,7 +198,8 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
 
     private void connect(AmqpUrl url) {
         try {
-            BatchingConnectionFactory factory = url.configure(new BatchingConnectionFactory(writer));
+            BatchingConnectionFactory factory =
+                    url.configure(new BatchingConnectionFactory(publishing::isHeldByCurrentThread));
             factory.setAutomaticRecoveryEnabled(false);
             factory.setRequestedHeartbeat(30);
             Connection opened = factory.newConnection("iot-gateway meter ingest");
@@ -213,7 +260,12 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
             return fail(exchange, callback, "no " + ROUTING_KEY + " header");
         }
         byte[] body = exchange.getMessage().getBody(byte[].class);
-        outgoing.offer(new Outgoing(exchange, callback, routingKey, properties(exchange.getMessage().getHeaders()), body));
+        Outgoing message =
+                new Outgoing(exchange, callback, routingKey, properties(exchange.getMessage().getHeaders()), body);
+        if (publishedOnEventLoop(message)) {
+            return false;
+        }
+        outgoing.offer(message);
         if (link == null) {
             // lost or stopped since the check above: the writer or the stop may have swept the queue already
             failQueued("RabbitMQ connection lost before publishing");
@@ -224,52 +276,100 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     }
 
     /**
-     * The writer: publishes everything waiting, then sends the batch with one flush, then sleeps until a route hands
-     * over more. Under load the queue is never empty for long and batches grow by themselves; a lone message is sent
-     * at once.
+     * Publishes the message on the calling thread if it is a Netty event loop and nothing stands in the way (see the
+     * class comment); the write follows in a task on that loop, shared by everything it publishes meanwhile.
+     */
+    private boolean publishedOnEventLoop(Outgoing message) {
+        EventExecutor eventLoop = ThreadExecutorMap.currentExecutor();
+        Link current = link;
+        if (eventLoop == null || current == null || !outgoing.isEmpty()
+                || unconfirmedBytes.get() + message.body().length > current.eventLoopBacklog()
+                || !publishing.tryLock()) {
+            return false;
+        }
+        try {
+            // the writer may have been handed a message since the check, and must publish it first
+            if (!outgoing.isEmpty()) {
+                return false;
+            }
+            publish(current, message);
+        } finally {
+            publishing.unlock();
+        }
+        if (current.flushScheduled().compareAndSet(false, true)) {
+            eventLoop.execute(() -> flushFromEventLoop(current));
+        }
+        return true;
+    }
+
+    /**
+     * Writes what event loops have published, unless the write could block: when RabbitMQ has fallen behind since, or
+     * the writer holds the socket (it writes everything buffered before it lets go), the writer is asked to write.
+     */
+    private void flushFromEventLoop(Link current) {
+        // cleared first: whatever is published after this line schedules a write of its own
+        current.flushScheduled().set(false);
+        if (unconfirmedBytes.get() <= current.eventLoopBacklog() && publishing.tryLock()) {
+            try {
+                current.flush();
+            } finally {
+                publishing.unlock();
+            }
+        } else {
+            flushRequested = true;
+            LockSupport.unpark(writer);
+        }
+    }
+
+    /**
+     * The writer: publishes everything waiting, then sends it and whatever event loops left buffered with one flush,
+     * then sleeps until a route hands over more. Under load the queue is never empty for long and batches grow by
+     * themselves; a lone message is sent at once. It holds {@link #publishing} throughout, so that no event loop
+     * waits on a write that RabbitMQ is slow to take.
      */
     private void writeLoop() {
-        Link unflushed = null;
-        int nextLane = 0;
         while (isRunAllowed()) {
-            Outgoing next = outgoing.poll();
-            if (next != null) {
-                Link current = link;
-                if (current == null) {
-                    complete(next.exchange(), next.callback(), "RabbitMQ connection lost before publishing");
-                    continue;
-                }
-                nextLane = (nextLane + 1) % current.lanes().length;
-                publish(current.lanes()[nextLane], next);
-                unflushed = current;
-            } else if (unflushed != null) {
-                try {
-                    unflushed.socket().flushBatch();
-                } catch (IOException | RuntimeException e) {
-                    // the connection's shutdown listener fails what this batch carried
-                    LOG.debug("Flushing to RabbitMQ: {}", e.getMessage());
-                }
-                unflushed = null;
-            } else {
+            if (outgoing.isEmpty() && !flushRequested) {
                 writerParked = true;
-                if (outgoing.isEmpty() && isRunAllowed()) {
+                if (outgoing.isEmpty() && !flushRequested && isRunAllowed()) {
                     LockSupport.park(this);
                 }
                 writerParked = false;
+                continue;
+            }
+            flushRequested = false;
+            publishing.lock();
+            try {
+                for (Outgoing next = outgoing.poll(); next != null; next = outgoing.poll()) {
+                    Link current = link;
+                    if (current == null) {
+                        complete(next.exchange(), next.callback(), "RabbitMQ connection lost before publishing");
+                    } else {
+                        publish(current, next);
+                    }
+                }
+                Link current = link;
+                if (current != null) {
+                    current.flush();
+                }
+            } finally {
+                publishing.unlock();
             }
         }
     }
 
-    private void publish(Lane lane, Outgoing message) {
+    /** Publishes on the next lane; the caller holds {@link #publishing}. */
+    private void publish(Link current, Outgoing message) {
+        nextLane = (nextLane + 1) % current.lanes().length;
+        Lane lane = current.lanes()[nextLane];
+        int bytes = message.body().length + FRAME_OVERHEAD;
         long seq = lane.channel.getNextPublishSeqNo();
-        lane.pending.put(seq, new Pending(message.exchange(), message.callback(), System.nanoTime()));
+        lane.pending.put(seq, new Pending(message.exchange(), message.callback(), System.nanoTime(), bytes));
+        unconfirmedBytes.addAndGet(bytes);
         try {
             lane.channel.basicPublish(exchangeName, message.routingKey(), false, message.properties(), message.body());
         } catch (IOException | RuntimeException e) {
-            Pending pending = lane.pending.remove(seq);
-            if (pending != null) {
-                complete(pending.exchange(), pending.callback(), "publish failed: " + e.getMessage());
-            }
+            complete(lane.pending.remove(seq), "publish failed: " + e.getMessage());
         }
     }
 
@@ -307,12 +407,13 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     private void confirmed(Pending pending, String failure, long now) {
         if (pending != null) {
             confirmLatency.record(now - pending.publishedAt(), TimeUnit.NANOSECONDS);
-            complete(pending.exchange(), pending.callback(), failure);
+            complete(pending, failure);
         }
     }
 
     private void complete(Pending pending, String failure) {
         if (pending != null) {
+            unconfirmedBytes.addAndGet(-pending.bytes());
             complete(pending.exchange(), pending.callback(), failure);
         }
     }
