@@ -99,17 +99,21 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     private volatile String lastError = "not connected yet";
 
     /**
-     * An open connection: the socket that is flushed, the channels published on, whether a write is scheduled on an
-     * event loop, and how many unconfirmed bytes an event loop may publish behind.
+     * An open connection: the socket that is flushed, the channels published on, and whether a write is scheduled on
+     * an event loop.
      */
     private record Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes,
-                        AtomicBoolean flushScheduled, long eventLoopBacklog) {
+                        AtomicBoolean flushScheduled) {
 
         Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes) {
+            this(connection, socket, lanes, new AtomicBoolean());
+        }
+
+        /** The most unconfirmed bytes an event loop may publish behind. */
+        long eventLoopBacklog() {
             // an eighth of the buffer or less: the kernel charges each write's bookkeeping to the buffer too, and for a
             // small write that is several times its size
-            this(connection, socket, lanes, new AtomicBoolean(),
-                    Math.min(MAX_EVENT_LOOP_BACKLOG, socket.sendBufferSize() / 8));
+            return Math.min(MAX_EVENT_LOOP_BACKLOG, socket.sendBufferSize() / 8);
         }
 
         void flush() {
@@ -138,6 +142,11 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     /** A message a route handed over, waiting for the writer. */
     private record Outgoing(Exchange exchange, AsyncCallback callback, String routingKey, AMQP.BasicProperties properties,
                             byte[] body) {
+
+        /** What the message takes in the socket's buffers, as {@link #unconfirmedBytes} counts it. */
+        int bytes() {
+            return body.length + FRAME_OVERHEAD;
+        }
     }
 
     /** Why a message could not be handed to RabbitMQ. */
@@ -280,10 +289,12 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
      * class comment); the write follows in a task on that loop, shared by everything it publishes meanwhile.
      */
     private boolean publishedOnEventLoop(Outgoing message) {
+        // Netty's own record of the loop that runs this thread (an internal package): the publisher needs no reference
+        // to the component that called it
         EventExecutor eventLoop = ThreadExecutorMap.currentExecutor();
         Link current = link;
         if (eventLoop == null || current == null || !outgoing.isEmpty()
-                || unconfirmedBytes.get() + message.body().length > current.eventLoopBacklog()
+                || unconfirmedBytes.get() + message.bytes() > current.eventLoopBacklog()
                 || !publishing.tryLock()) {
             return false;
         }
@@ -362,7 +373,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     private void publish(Link current, Outgoing message) {
         nextLane = (nextLane + 1) % current.lanes().length;
         Lane lane = current.lanes()[nextLane];
-        int bytes = message.body().length + FRAME_OVERHEAD;
+        int bytes = message.bytes();
         long seq = lane.channel.getNextPublishSeqNo();
         lane.pending.put(seq, new Pending(message.exchange(), message.callback(), System.nanoTime(), bytes));
         unconfirmedBytes.addAndGet(bytes);

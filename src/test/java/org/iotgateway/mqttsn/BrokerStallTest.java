@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.awaitility.Awaitility;
 import org.iotgateway.testing.RunningGateway;
@@ -43,7 +45,8 @@ class BrokerStallTest {
 
             relay.stall();
             try {
-                assertOtherDevicesAnsweredWhileStalled(meter, other);
+                floodWhileStalled(meter, gateway);
+                assertOtherDevicesAnswered(other);
             } finally {
                 // a failed assertion must not leave the gateway's stop waiting on a broker that never reads
                 relay.resume();
@@ -54,15 +57,25 @@ class BrokerStallTest {
         }
     }
 
-    private static void assertOtherDevicesAnsweredWhileStalled(UdpClient meter, UdpClient other) throws Exception {
-        // 10 MB of QoS 0 readings, more than the kernel buffers between the gateway and the relay can take
+    /** 10 MB of QoS 0 readings, more than the kernel buffers between the gateway and the relay can take. */
+    private static void floodWhileStalled(UdpClient meter, RunningGateway gateway) throws Exception {
         for (int i = 1; i <= READINGS; i++) {
             meter.send(longPublishQos0(PAYLOAD_BYTES));
             if (i % 100 == 0) {
+                // paced, so that the gateway's UDP receive buffer does not overflow and drop the flood
                 Thread.sleep(5);
             }
         }
+        // the stall reached the gateway: most of the flood waits for a confirm RabbitMQ cannot send
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> inFlight(gateway) >= READINGS / 2);
+    }
 
+    private static double inFlight(RunningGateway gateway) throws Exception {
+        Matcher gauge = Pattern.compile("(?m)^mqttsn_inflight\\{[^}]*} (\\S+)$").matcher(gateway.metrics());
+        return gauge.find() ? Double.parseDouble(gauge.group(1)) : 0;
+    }
+
+    private static void assertOtherDevicesAnswered(UdpClient other) throws Exception {
         long start = System.nanoTime();
         assertThat(other.exchange(message("04 04 01 00 3c", "other-meter"))).as("CONNACK").isEqualTo("03 05 00");
         assertThat(other.exchange(bytes("02 16", ""))).as("PINGRESP").isEqualTo("02 17");
