@@ -51,6 +51,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         replies = new ReplyWriter(ctx.channel());
+        ctx.pipeline().addFirst(replies);
         super.channelActive(ctx);
     }
 

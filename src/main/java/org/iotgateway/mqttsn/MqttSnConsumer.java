@@ -80,7 +80,8 @@ public class MqttSnConsumer extends DefaultConsumer {
                     .newFixedThreadPool(this, "mqttsn-route", endpoint.getRouteThreads());
         }
 
-        // the native transport writes a batch of PUBACKs with one sendmmsg call; NIO (other systems) one call each
+        // on the native transport a PUBACK leaves from the thread that has RabbitMQ's confirm, and the event loop writes a
+        // batch of replies with one sendmmsg call; with NIO (other systems) every reply waits for the event loop
         boolean epoll = Epoll.isAvailable();
         boolean reusePort = endpoint.getIoThreads() > 1 && epoll;
         int sockets = reusePort ? endpoint.getIoThreads() : 1;
