@@ -50,8 +50,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        replies = new ReplyWriter(ctx.channel());
-        ctx.pipeline().addFirst(replies);
+        replies = ReplyWriter.attachTo(ctx.channel());
         super.channelActive(ctx);
     }
 

@@ -52,7 +52,17 @@ final class ReplyWriter extends ChannelOutboundHandlerAdapter {
     private record Reply(byte[] datagram, InetSocketAddress recipient) {
     }
 
-    ReplyWriter(Channel channel) {
+    /**
+     * A writer for the socket, placed in its pipeline: only there does it see the socket close before the descriptor
+     * is released, so there is no other way to make one.
+     */
+    static ReplyWriter attachTo(Channel channel) {
+        ReplyWriter writer = new ReplyWriter(channel);
+        channel.pipeline().addFirst(writer);
+        return writer;
+    }
+
+    private ReplyWriter(Channel channel) {
         this.channel = channel;
         this.socket = channel instanceof UnixChannel unix && unix.fd() instanceof Socket nativeSocket
                 ? nativeSocket : null;

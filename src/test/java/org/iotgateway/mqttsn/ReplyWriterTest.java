@@ -98,8 +98,7 @@ class ReplyWriterTest {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        writer = new ReplyWriter(ch);
-                        ch.pipeline().addLast(writer);
+                        writer = ReplyWriter.attachTo(ch);
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
