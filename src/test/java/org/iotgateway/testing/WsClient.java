@@ -5,11 +5,11 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -20,7 +20,9 @@ import static org.awaitility.Awaitility.await;
  */
 public final class WsClient implements AutoCloseable {
 
-    private final List<String> received = new CopyOnWriteArrayList<>();
+    // not copy-on-write: a burst of 10,000 would copy the list once per message, gigabytes of garbage in the JVM
+    // that also runs the gateway
+    private final List<String> received = Collections.synchronizedList(new ArrayList<>());
     private final CompletableFuture<String> closed = new CompletableFuture<>();
     private final WebSocket socket;
 
@@ -71,7 +73,13 @@ public final class WsClient implements AutoCloseable {
     }
 
     public List<String> received() {
-        return new ArrayList<>(received);
+        synchronized (received) {
+            return new ArrayList<>(received);
+        }
+    }
+
+    public int receivedCount() {
+        return received.size();
     }
 
     public void clear() {
@@ -80,7 +88,7 @@ public final class WsClient implements AutoCloseable {
 
     public List<String> awaitMessages(int count) {
         await().atMost(30, TimeUnit.SECONDS).alias("receiving " + count + " messages")
-                .until(() -> received.size(), size -> size >= count);
+                .until(this::receivedCount, size -> size >= count);
         return received();
     }
 
