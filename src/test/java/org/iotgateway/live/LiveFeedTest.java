@@ -246,9 +246,10 @@ class LiveFeedTest {
         String base = prefix + "/burst";
         int count = 10_000;
         // Mosquitto drops messages for a subscriber that is more than 1,000 behind (max_queued_messages): the publisher
-        // stays less than 600 ahead of the fast clients, so that a pause of this JVM makes the test slower instead of
-        // making the broker drop messages before they reach the gateway
+        // stays less than lead + checkEvery (600) ahead of the fast clients, so that a pause of this JVM makes the test
+        // slower instead of making the broker drop messages before they reach the gateway
         int lead = 500;
+        int checkEvery = 100;
         String padding = "p".repeat(2000);
         double droppedBefore = counter("live_frames_dropped_total", "client_backlog_full");
         double slowBefore = counter("live_clients_disconnected_total", "too_slow");
@@ -256,7 +257,7 @@ class LiveFeedTest {
              WsClient fast3 = WsClient.connect(feed(base + "/#")); WsClient stalled = WsClient.connectSlow(feed(base + "/#"))) {
             awaitJoined(fast1, fast2, fast3, stalled);
             for (int i = 0; i < count; i++) {
-                if (i % 100 == 0) {
+                if (i % checkEvery == 0) {
                     int published = i;
                     await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).atMost(30, TimeUnit.SECONDS)
                             .until(() -> Stream.of(fast1, fast2, fast3).allMatch(fast -> fast.receivedCount() >= published - lead));

@@ -20,8 +20,8 @@ import static org.awaitility.Awaitility.await;
  */
 public final class WsClient implements AutoCloseable {
 
-    // not copy-on-write: a burst of 10,000 would copy the list once per message, gigabytes of garbage in the JVM
-    // that also runs the gateway
+    // not copy-on-write: 10,000 messages would copy the list once per message, hundreds of megabytes of garbage in
+    // the JVM that also runs the gateway
     private final List<String> received = Collections.synchronizedList(new ArrayList<>());
     private final CompletableFuture<String> closed = new CompletableFuture<>();
     private final WebSocket socket;
