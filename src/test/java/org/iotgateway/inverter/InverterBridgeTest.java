@@ -24,6 +24,7 @@ import org.iotgateway.testing.TestPki;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -37,7 +38,8 @@ class InverterBridgeTest {
     private static final String MAIN_BRIDGE = "main-bridge";
     private static final String TIMESTAMP = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z";
 
-    private static Path work;
+    @TempDir
+    static Path work;
     private static TestPki pki;
     private static SolarGatewayStub webApi;
     private static JwtCheckingBroker broker;
@@ -50,7 +52,6 @@ class InverterBridgeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        work = Files.createTempDirectory("inverter");
         pki = TestPki.create(Files.createDirectories(work.resolve("pki")));
         webApi = new SolarGatewayStub(RunningGateway.freeTcpPort());
         // short-lived tokens, so that a reconnect a few seconds later needs a new one

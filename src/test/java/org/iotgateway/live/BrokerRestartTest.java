@@ -15,6 +15,7 @@ import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.WsClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -62,11 +63,10 @@ class BrokerRestartTest {
     }
 
     @Test
-    void should_stay_not_ready_and_say_why_while_the_broker_does_not_grant_a_subscription() throws Exception {
+    void should_stay_not_ready_and_say_why_while_the_broker_does_not_grant_a_subscription(@TempDir Path work) throws Exception {
         // a broker that does not allow wildcard subscriptions: HiveMQ (the embedded stand-in) can be told so; it leaves
         // such a SUBSCRIBE unanswered, which the connection must not take for success
         int port = RunningGateway.freeTcpPort();
-        Path work = Files.createTempDirectory("hivemq-no-wildcards");
         Path config = Files.createDirectories(work.resolve("conf"));
         Files.writeString(config.resolve("config.xml"), "<?xml version=\"1.0\"?><hivemq><listeners><tcp-listener><port>" + port
                 + "</port><bind-address>127.0.0.1</bind-address></tcp-listener></listeners>"

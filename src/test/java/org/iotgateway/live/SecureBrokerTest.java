@@ -16,6 +16,7 @@ import org.iotgateway.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class SecureBrokerTest {
 
-    private static Path work;
+    @TempDir
+    static Path work;
     private static TestPki pki;
     private static Process broker;
     private static int port;
@@ -38,7 +40,7 @@ class SecureBrokerTest {
     static void startBroker() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mosquitto")), "needs mosquitto (Debian package mosquitto), as .ci/run installs");
         // mosquitto started as root reads its files as the user mosquitto
-        work = Files.createTempDirectory("secure-broker", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         pki = TestPki.create(work);
         run("mosquitto_passwd", "-c", "-b", "passwd", "feed", "s3cret");
         Files.setPosixFilePermissions(work.resolve("passwd"), PosixFilePermissions.fromString("rw-r--r--"));

@@ -12,14 +12,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,9 +77,12 @@ public final class HeadlessChromium implements AutoCloseable {
 
     public static HeadlessChromium start() throws Exception {
         Path profile = Files.createTempDirectory("chromium-profile");
-        Process process = new ProcessBuilder("/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+        ProcessBuilder command = new ProcessBuilder("/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--no-first-run", "--window-size=1280,900", "--remote-debugging-port=0",
-                "--user-data-dir=" + profile, "about:blank").redirectErrorStream(true).start();
+                "--user-data-dir=" + profile, "about:blank").redirectErrorStream(true);
+        // its singleton socket and shared memory files, which it leaves behind when stopped, go with the profile
+        command.environment().put("TMPDIR", profile.toString());
+        Process process = command.start();
         BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String browserSocket = null;
         for (String line; (line = output.readLine()) != null; ) {
@@ -140,14 +148,20 @@ public final class HeadlessChromium implements AutoCloseable {
     @Override
     public void close() throws IOException {
         page.abort();
-        process.destroy();
+        // Chromium's helper processes write to the profile after the browser process has gone: deleting it before
+        // they exit leaves a folder behind
+        List<ProcessHandle> browser = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+        browser.forEach(ProcessHandle::destroy);
         try {
-            process.waitFor(10, TimeUnit.SECONDS);
+            CompletableFuture.allOf(browser.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
+                    .get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            browser.forEach(ProcessHandle::destroyForcibly);
         }
         try (var files = Files.walk(profile)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         }
     }
 }
