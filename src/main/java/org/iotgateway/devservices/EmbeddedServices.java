@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import org.apache.qpid.server.SystemLauncher;
@@ -21,7 +24,7 @@ import redis.embedded.RedisServer;
  * The stand-ins {@code mvn camel:run} starts when no service address is configured: an in-JVM AMQP 0-9-1 broker
  * (Apache Qpid Broker-J, in memory), a Redis server (a child process that stops with the JVM) and an in-JVM MQTT 5
  * broker (HiveMQ Community Edition, in memory). Loaded by name, so the packaged application, whose class path lacks
- * them, never touches this class.
+ * them, never touches this class. The brokers' work folders are temporary and go with them.
  */
 public final class EmbeddedServices implements AutoCloseable {
 
@@ -32,13 +35,14 @@ public final class EmbeddedServices implements AutoCloseable {
     private EmbeddedHiveMQ mqtt;
     private RedisServer redis;
     private Thread redisReaper;
+    private final List<Path> workFolders = new ArrayList<>();
 
     public EmbeddedServices(DevServiceNeeds needs) throws Exception {
         this.needs = needs;
         try {
             if (needs.needs(Service.AMQP)) {
                 int port = freePort();
-                broker = startBroker(port);
+                broker = startBroker(port, workFolder("embedded-amqp"));
                 List<String> settings = needs.provide(Service.AMQP, "amqp://guest:guest@127.0.0.1:" + port + "//");
                 LOG.info("Started an embedded AMQP 0-9-1 broker (Qpid Broker-J, in memory) on 127.0.0.1:{}: "
                         + "set {} to use a real RabbitMQ", port, settings);
@@ -55,7 +59,7 @@ public final class EmbeddedServices implements AutoCloseable {
             }
             if (needs.needs(Service.MQTT)) {
                 int port = freePort();
-                mqtt = startMqttBroker(port);
+                mqtt = startMqttBroker(port, workFolder("embedded-mqtt"));
                 List<String> settings = needs.provide(Service.MQTT, "tcp://127.0.0.1:" + port);
                 LOG.info("Started an embedded MQTT 5 broker (HiveMQ CE, in memory) on 127.0.0.1:{}: "
                         + "set {} to use a real broker", port, settings);
@@ -66,8 +70,13 @@ public final class EmbeddedServices implements AutoCloseable {
         }
     }
 
-    private static EmbeddedHiveMQ startMqttBroker(int port) throws Exception {
-        Path work = Files.createTempDirectory("embedded-mqtt");
+    private Path workFolder(String prefix) throws IOException {
+        Path folder = Files.createTempDirectory(prefix);
+        workFolders.add(folder);
+        return folder;
+    }
+
+    private static EmbeddedHiveMQ startMqttBroker(int port, Path work) throws Exception {
         Path config = Files.createDirectories(work.resolve("conf"));
         Files.writeString(config.resolve("config.xml"), """
                 <?xml version="1.0"?>
@@ -97,8 +106,7 @@ public final class EmbeddedServices implements AutoCloseable {
         return hivemq;
     }
 
-    private static SystemLauncher startBroker(int port) throws Exception {
-        Path work = Files.createTempDirectory("embedded-amqp");
+    private static SystemLauncher startBroker(int port, Path work) throws Exception {
         Path config = work.resolve("config.json");
         Files.writeString(config, """
                 {
@@ -163,7 +171,11 @@ public final class EmbeddedServices implements AutoCloseable {
             needs.withdraw(Service.MQTT);
         }
         if (broker != null) {
-            broker.shutdown();
+            try {
+                broker.shutdown();
+            } catch (IllegalStateException alreadyStopped) {
+                // Qpid's own shutdown hook stops it first when the JVM is shutting down (SIGTERM under mvn camel:run)
+            }
             broker = null;
             needs.withdraw(Service.AMQP);
         }
@@ -179,6 +191,16 @@ public final class EmbeddedServices implements AutoCloseable {
                 // the hook is running or has run
             }
         }
+        workFolders.forEach(EmbeddedServices::delete);
+        workFolders.clear();
         LOG.info("Embedded services stopped");
+    }
+
+    private static void delete(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("Deleting the embedded services' work folder {}: {}", folder, e.getMessage());
+        }
     }
 }
