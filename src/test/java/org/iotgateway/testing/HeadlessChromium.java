@@ -148,8 +148,8 @@ public final class HeadlessChromium implements AutoCloseable {
     @Override
     public void close() throws IOException {
         page.abort();
-        // Chromium's helper processes write to the profile after the browser process has gone: deleting it before
-        // they exit leaves a folder behind
+        // Chromium's helper processes can still write to the profile after the browser process has gone (a folder
+        // was left behind when only the browser was awaited)
         List<ProcessHandle> browser = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
         browser.forEach(ProcessHandle::destroy);
         try {
