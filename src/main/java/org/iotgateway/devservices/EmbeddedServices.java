@@ -5,14 +5,13 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import com.hivemq.embedded.EmbeddedHiveMQ;
+import org.apache.camel.util.FileUtil;
 import org.apache.qpid.server.SystemLauncher;
 import org.iotgateway.DevServiceNeeds;
 import org.iotgateway.DevServiceNeeds.Service;
@@ -191,16 +190,8 @@ public final class EmbeddedServices implements AutoCloseable {
                 // the hook is running or has run
             }
         }
-        workFolders.forEach(EmbeddedServices::delete);
+        workFolders.forEach(folder -> FileUtil.removeDir(folder.toFile()));
         workFolders.clear();
         LOG.info("Embedded services stopped");
-    }
-
-    private static void delete(Path folder) {
-        try (Stream<Path> files = Files.walk(folder)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            LOG.warn("Deleting the embedded services' work folder {}: {}", folder, e.getMessage());
-        }
     }
 }

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +28,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.util.FileUtil;
 
 /** A headless Chromium driven over the Chrome DevTools Protocol: open a page, run JavaScript, take a screenshot. */
 public final class HeadlessChromium implements AutoCloseable {
@@ -146,7 +146,7 @@ public final class HeadlessChromium implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public void close() {
         page.abort();
         // Chromium's helper processes can still write to the profile after the browser process has gone (a folder
         // was left behind when only the browser was awaited)
@@ -160,8 +160,6 @@ public final class HeadlessChromium implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             browser.forEach(ProcessHandle::destroyForcibly);
         }
-        try (var files = Files.walk(profile)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        }
+        FileUtil.removeDir(profile.toFile());
     }
 }
