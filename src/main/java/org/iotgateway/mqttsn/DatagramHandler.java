@@ -33,6 +33,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final Map<Integer, String> predefinedTopics;
     private final boolean portInKey;
     private final int gatewayId;
+    private final int maxTopicNameLength;
     private ReplyWriter replies;
 
     DatagramHandler(MqttSnConsumer consumer, SessionStore store, GatewayMetrics metrics, ThrottledLog log,
@@ -46,6 +47,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         this.predefinedTopics = predefinedTopics;
         this.portInKey = endpoint.isUsePortNumberInClientStore();
         this.gatewayId = endpoint.getGatewayId();
+        this.maxTopicNameLength = endpoint.getMaxTopicNameLength();
     }
 
     @Override
@@ -103,7 +105,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             return;
         }
         // the Will flag is ignored, as the Python gateway does: CONNACK follows at once
-        store.connect(peer.clientKey(), connect.clientId(), connect.cleanSession()).whenComplete((ok, e) -> {
+        store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(), connect.cleanSession()).whenComplete((ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
             }
@@ -112,6 +114,13 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void onRegister(Peer peer, Message.Register register) {
+        String refusal = TopicNames.refusal(register.topicName(), maxTopicNameLength);
+        if (refusal != null) {
+            metrics.registerRefused();
+            log.warn("REGISTER refused", refusal + ": answered not supported", peer);
+            peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.NOT_SUPPORTED));
+            return;
+        }
         Runnable congestion = () -> peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.CONGESTION));
         withClient(peer, "REGISTER", congestion, clientId -> store.register(clientId, register.topicName()).whenComplete((id, e) -> {
             if (e != null) {
@@ -186,7 +195,10 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private String topicWithoutSession(Message.Publish publish) {
         return switch (publish.topicIdType()) {
             case Flags.TOPIC_PREDEFINED -> predefinedTopics.get(publish.topicId());
-            case Flags.TOPIC_SHORT -> TopicNames.shortName(publish.topicId());
+            case Flags.TOPIC_SHORT -> {
+                String name = TopicNames.shortName(publish.topicId());
+                yield TopicNames.refusal(name, maxTopicNameLength) == null ? name : null;
+            }
             default -> null;
         };
     }
@@ -205,8 +217,12 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
      * {@code storeDown} (a congestion reply: the client retries later) when the store cannot say.
      */
     private void withClient(Peer peer, String what, Runnable storeDown, Consumer<String> action) {
-        store.clientId(peer.clientKey()).whenComplete((clientId, e) -> {
-            if (e != null) {
+        store.clientId(peer.clientKey(), peer.sharedKey()).whenComplete((clientId, e) -> {
+            if (e != null && (e instanceof SessionStore.AmbiguousClientException
+                    || e.getCause() instanceof SessionStore.AmbiguousClientException)) {
+                // never guess: a DISCONNECT makes the device CONNECT again, which binds its port
+                unknownClient(peer, what + " (" + (e.getCause() != null ? e.getCause() : e).getMessage() + ")");
+            } else if (e != null) {
                 storeFailed(what, e, peer);
                 storeDown.run();
             } else if (clientId == null) {
@@ -219,7 +235,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     private void unknownClient(Peer peer, String what) {
         metrics.unknownClient();
-        log.warn("unknown client", what + " before CONNECT: answered DISCONNECT", peer);
+        log.warn("unknown client", what + " from an address with no session: answered DISCONNECT", peer);
         peer.reply(Encoder.disconnect());
     }
 

@@ -13,6 +13,7 @@ import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriPath;
 import org.apache.camel.support.DefaultEndpoint;
+import org.iotgateway.mqttsn.protocol.TopicNames;
 
 /**
  * An MQTT-SN 1.2 gateway on a UDP port. Answers CONNECT, REGISTER, PUBLISH, PINGREQ, DISCONNECT and SEARCHGW itself,
@@ -46,6 +47,10 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     private long ttlRefreshIntervalSeconds = 3600;
     @UriParam(description = "Predefined topic ids, as id=name pairs separated by commas: 1=alarms/fire,2=meters/all.")
     private String predefinedTopics;
+    @UriParam(defaultValue = "255",
+              description = "The longest topic name accepted at REGISTER, in UTF-8 bytes; longer ones are answered not"
+                            + " supported (rc 3). 255 is the longest AMQP routing key.")
+    private int maxTopicNameLength = 255;
     @UriParam(defaultValue = "false",
               description = "Answer an accepted QoS 0 PUBLISH with PUBACK, as the Python gateway did (the specification sends none).")
     private boolean ackQos0;
@@ -108,9 +113,22 @@ public class MqttSnEndpoint extends DefaultEndpoint {
             if (id < 1 || id > 0xFFFE) {
                 throw new IllegalArgumentException("predefinedTopics: id " + id + " is outside 1..65534");
             }
-            table.put(id, pair.substring(equals + 1).trim());
+            String name = pair.substring(equals + 1).trim();
+            String refusal = TopicNames.refusal(name, maxTopicNameLength);
+            if (refusal != null) {
+                throw new IllegalArgumentException("predefinedTopics: id " + id + ": " + refusal);
+            }
+            table.put(id, name);
         }
         return Map.copyOf(table);
+    }
+
+    public int getMaxTopicNameLength() {
+        return maxTopicNameLength;
+    }
+
+    public void setMaxTopicNameLength(int maxTopicNameLength) {
+        this.maxTopicNameLength = maxTopicNameLength;
     }
 
     public String getHost() {

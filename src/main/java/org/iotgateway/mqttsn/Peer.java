@@ -9,7 +9,8 @@ import org.iotgateway.mqttsn.protocol.Frame;
 
 /**
  * The client a datagram came from: where replies go (the exact sender, from the listening socket, wrapped again when
- * a forwarder relayed it) and the key that names it in the store.
+ * a forwarder relayed it) and the keys that name it in the store: {@link #clientKey()} its exact address, the session's
+ * own binding, and {@link #sharedKey()} the Python gateway's {@code client:{ip}} that devices behind one address share.
  */
 final class Peer {
 
@@ -17,6 +18,7 @@ final class Peer {
     private final InetSocketAddress sender;
     private final int forwarderCtrl;
     private final byte[] wirelessNodeId;
+    private final boolean portInKey;
     private final String clientKey;
 
     Peer(ReplyWriter replies, InetSocketAddress sender, Frame frame, boolean portInKey) {
@@ -24,14 +26,23 @@ final class Peer {
         this.sender = sender;
         this.forwarderCtrl = frame.forwarderCtrl();
         this.wirelessNodeId = frame.wirelessNodeId();
-        // the Python gateway's key: client:{ip} or client:{ip}:{port}; a forwarded client adds its node id
-        String ip = NetUtil.toAddressString(sender.getAddress());
-        String key = portInKey ? ip + ':' + sender.getPort() : ip;
-        this.clientKey = wirelessNodeId == null ? key : key + '/' + HexFormat.of().formatHex(wirelessNodeId);
+        this.portInKey = portInKey;
+        // the Python gateway's key with its port setting: client:{ip}:{port}; a forwarded client adds its node id
+        this.clientKey = withNode(NetUtil.toAddressString(sender.getAddress()) + ':' + sender.getPort());
     }
 
+    /** ip:port, with /node for a client behind a forwarder: the address a session is bound to. */
     String clientKey() {
         return clientKey;
+    }
+
+    /** ip, with /node for a client behind a forwarder, as the Python gateway keys clients by default; null with the port setting. */
+    String sharedKey() {
+        return portInKey ? null : withNode(NetUtil.toAddressString(sender.getAddress()));
+    }
+
+    private String withNode(String key) {
+        return wirelessNodeId == null ? key : key + '/' + HexFormat.of().formatHex(wirelessNodeId);
     }
 
     /** ip:port of the sender, with /node for a client behind a forwarder. */

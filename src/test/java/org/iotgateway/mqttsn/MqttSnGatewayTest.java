@@ -117,7 +117,42 @@ class MqttSnGatewayTest {
         assertThat(headers.get("client_id")).hasToString(CLIENT_ID);
         assertThat(headers.get("source")).hasToString("127.0.0.1:" + device.localPort());
         assertThat(headers.get("qos")).hasToString("1");
+        assertThat(headers.get("retain")).isEqualTo(false);
         assertThat((Long) headers.get("received_at")).isCloseTo(System.currentTimeMillis(), org.assertj.core.data.Offset.offset(10_000L));
+    }
+
+    @Test
+    void should_carry_the_retain_flag_as_an_amqp_header() throws Exception {
+        connectAndRegister();
+        assertThat(device.exchange(bytes("0b 0c 31 00 05 00 11", "kept"))).isEqualTo("07 0d 00 05 00 11 00");
+        assertThat(readings.next(Duration.ofSeconds(5)).getProperties().getHeaders().get("retain")).isEqualTo(true);
+    }
+
+    @Test
+    void should_refuse_at_register_topic_names_with_wildcards_or_too_long_for_an_amqp_routing_key() throws Exception {
+        connectAndRegister();
+        assertThat(device.exchange(bytes("0e 0a 00 00 00 21", "mr/+/bad"))).isEqualTo("07 0b 00 00 00 21 03");
+        assertThat(device.exchange(bytes("0a 0a 00 00 00 22", "mr/#"))).isEqualTo("07 0b 00 00 00 22 03");
+        String longest = "mr/" + "x".repeat(252);
+        assertThat(device.exchange(register(0x23, longest + "y"))).as("256 bytes").isEqualTo("07 0b 00 00 00 23 03");
+        assertThat(device.exchange(register(0x24, longest))).as("255 bytes").isEqualTo("07 0b 00 02 00 24 00");
+
+        assertThat(device.exchange(bytes("08 0c 20 00 02 00 25", "z"))).isEqualTo("07 0d 00 02 00 25 00");
+        assertThat(readings.next(Duration.ofSeconds(5)).getEnvelope().getRoutingKey()).isEqualTo("mr." + "x".repeat(252));
+        // a short topic name is a topic name too
+        assertThat(device.exchange(bytes("09 0c 22 2b 61 00 26", "hi"))).isEqualTo("07 0d 2b 61 00 26 02");
+        assertThat(readings.next(Duration.ofMillis(300))).as("nothing published on a wildcard").isNull();
+        assertThat(gateway.metrics()).containsPattern("mqttsn_registers_refused_total\\{[^}]*} [1-9]");
+    }
+
+    private static byte[] register(int msgId, String topicName) {
+        byte[] name = topicName.getBytes(StandardCharsets.UTF_8);
+        int length = 3 + 5 + name.length;
+        byte[] head = bytes(String.format("01 %02x %02x 0a 00 00 00 %02x", length >> 8, length & 0xff, msgId), "");
+        byte[] datagram = new byte[length];
+        System.arraycopy(head, 0, datagram, 0, head.length);
+        System.arraycopy(name, 0, datagram, head.length, name.length);
+        return datagram;
     }
 
     @Test

@@ -16,7 +16,12 @@ public final class UdpClient implements AutoCloseable {
     private final InetSocketAddress gateway;
 
     public UdpClient(int gatewayPort) throws IOException {
-        this.socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+        this("127.0.0.1", gatewayPort);
+    }
+
+    /** A device at another loopback address (127.0.0.2, …): a different IP as the gateway sees it. */
+    public UdpClient(String localAddress, int gatewayPort) throws IOException {
+        this.socket = new DatagramSocket(new InetSocketAddress(localAddress, 0));
         this.gateway = new InetSocketAddress("127.0.0.1", gatewayPort);
     }
 

@@ -1,7 +1,9 @@
 package org.iotgateway.mqttsn.store;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * one store: {@code client:{address}} holds the client id (a string with a TTL), {@code topic:{clientId}} the list of
  * topic names, where a name's 1-based position is its topic id.
  * <p>
+ * A session is bound to the exact address it connected from, {@code client:{ip}:{port}}. Unless clients are keyed by
+ * ip:port, CONNECT also writes the Python gateway's {@code client:{ip}} and adds the client to
+ * {@code clients-at:{ip}}, the set of clients seen at that address: a packet from a port with no binding is the shared
+ * key's client only when no other client connected from that address, and is never attributed to another device.
+ * <p>
  * Reads go through a bounded near cache. It stays correct with several gateway instances (and the Python gateway)
  * writing to the same store because the connection asks the server to track the {@code client:} and {@code topic:}
  * prefixes (CLIENT TRACKING BCAST NOLOOP): every change another client makes, and every expiry, arrives as an
@@ -43,6 +50,8 @@ public final class SessionStore implements AutoCloseable {
 
     static final String CLIENT_PREFIX = "client:";
     static final String TOPIC_PREFIX = "topic:";
+    /** The set of client ids that connected from a shared address: more than one makes that address ambiguous. */
+    static final String CLIENTS_AT_PREFIX = "clients-at:";
     private static final String[] NO_TOPICS = new String[0];
 
     /** Returns the existing id of a name, or appends it; 0 when the list already holds every usable id. */
@@ -83,6 +92,16 @@ public final class SessionStore implements AutoCloseable {
         }
     }
 
+    /**
+     * A packet came from a port with no session of its own, at an address where several clients connected: which of
+     * them sent it cannot be told.
+     */
+    public static final class AmbiguousClientException extends RuntimeException {
+        AmbiguousClientException(int clients) {
+            super(clients + " clients connected from this address, none from this port", null, false, false);
+        }
+    }
+
     public SessionStore(String connectionString, Duration sessionTtl, Duration ttlRefreshInterval,
                         long maxCachedClients, Duration cacheTtl, Duration commandTimeout, int maxTopicsPerClient) {
         RedisURI uri = ValkeyUri.parse(connectionString);
@@ -106,14 +125,23 @@ public final class SessionStore implements AutoCloseable {
         enableTracking();
     }
 
-    /** CONNECT: binds the address to the client id and, for a clean session, forgets its topics. */
-    public CompletionStage<Void> connect(String clientKey, String clientId, boolean cleanSession) {
-        CompletableFuture<String> set = redis.set(CLIENT_PREFIX + clientKey, clientId, SetArgs.Builder.ex(sessionTtlSeconds))
-                .toCompletableFuture();
-        CompletableFuture<?> cleared = cleanSession
-                ? redis.del(TOPIC_PREFIX + clientId).toCompletableFuture()
-                : CompletableFuture.completedFuture(null);
-        return CompletableFuture.allOf(set, cleared).thenRun(() -> {
+    /**
+     * CONNECT: binds the address to the client id and, for a clean session, forgets its topics. With a shared key
+     * (the Python gateway's {@code client:{ip}}) it is written too, and the client joins the ones seen at that address.
+     */
+    public CompletionStage<Void> connect(String clientKey, String sharedKey, String clientId, boolean cleanSession) {
+        SetArgs ttl = SetArgs.Builder.ex(sessionTtlSeconds);
+        List<CompletableFuture<?>> writes = new ArrayList<>(5);
+        writes.add(redis.set(CLIENT_PREFIX + clientKey, clientId, ttl).toCompletableFuture());
+        if (sharedKey != null) {
+            writes.add(redis.set(CLIENT_PREFIX + sharedKey, clientId, ttl).toCompletableFuture());
+            writes.add(redis.sadd(CLIENTS_AT_PREFIX + sharedKey, clientId).toCompletableFuture());
+            writes.add(redis.expire(CLIENTS_AT_PREFIX + sharedKey, sessionTtlSeconds).toCompletableFuture());
+        }
+        if (cleanSession) {
+            writes.add(redis.del(TOPIC_PREFIX + clientId).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenRun(() -> {
             ClientEntry entry = new ClientEntry(clientId);
             entry.ttlRefreshedAt = System.nanoTime();
             clients.put(clientKey, entry);
@@ -136,19 +164,48 @@ public final class SessionStore implements AutoCloseable {
         return clients.getIfPresent(clientKey) != null;
     }
 
-    /** The client id bound to the address, or null when none is; asks the server unless the near cache knows. */
-    public CompletionStage<String> clientId(String clientKey) {
+    /**
+     * The client id bound to the address, or null when none is; asks the server unless the near cache knows. An
+     * address with no binding of its own takes the shared key's client only when no other client connected from the
+     * shared address (a device whose NAT gave it a new port, or a session the Python gateway made), and is bound to it
+     * from then on; otherwise the stage fails with {@link AmbiguousClientException}.
+     */
+    public CompletionStage<String> clientId(String clientKey, String sharedKey) {
         ClientEntry cached = clients.getIfPresent(clientKey);
         if (cached != null) {
             return CompletableFuture.completedFuture(cached.clientId);
         }
         long seen = invalidations.get();
-        return redis.get(CLIENT_PREFIX + clientKey).thenApply(clientId -> {
-            if (invalidations.get() == seen) {
-                clients.put(clientKey, clientId == null ? ClientEntry.UNKNOWN : new ClientEntry(clientId));
+        return redis.get(CLIENT_PREFIX + clientKey).thenCompose(clientId -> clientId != null || sharedKey == null
+                ? CompletableFuture.completedFuture(cache(clientKey, clientId, seen))
+                : sharedClient(clientKey, sharedKey, seen));
+    }
+
+    private CompletionStage<String> sharedClient(String clientKey, String sharedKey, long seen) {
+        CompletionStage<Set<String>> connected = redis.smembers(CLIENTS_AT_PREFIX + sharedKey);
+        return redis.get(CLIENT_PREFIX + sharedKey).thenCombine(connected, (clientId, seenAtAddress) -> {
+            if (clientId != null) {
+                for (String other : seenAtAddress) {
+                    if (!other.equals(clientId)) {
+                        throw new AmbiguousClientException(seenAtAddress.size());
+                    }
+                }
+                redis.set(CLIENT_PREFIX + clientKey, clientId, SetArgs.Builder.ex(sessionTtlSeconds))
+                        .whenComplete((ok, e) -> {
+                            if (e != null) {
+                                logFailure("SET client", e);
+                            }
+                        });
             }
-            return clientId;
+            return cache(clientKey, clientId, seen);
         });
+    }
+
+    private String cache(String clientKey, String clientId, long invalidationsSeen) {
+        if (invalidations.get() == invalidationsSeen) {
+            clients.put(clientKey, clientId == null ? ClientEntry.UNKNOWN : new ClientEntry(clientId));
+        }
+        return clientId;
     }
 
     /** The topic name of a registered id, or null, when the near cache holds the client's topics; does not ask the server. */
@@ -189,10 +246,10 @@ public final class SessionStore implements AutoCloseable {
     }
 
     /**
-     * After a forwarded PUBLISH: renews the TTLs of the client and its topics, at most once per refresh interval
-     * (the Python gateway renews on every PUBLISH, two round trips per reading).
+     * After a forwarded PUBLISH: renews the TTLs of the client, its topics and the shared address's keys, at most once
+     * per refresh interval (the Python gateway renews on every PUBLISH, two round trips per reading).
      */
-    public void extendTtl(String clientKey, String clientId) {
+    public void extendTtl(String clientKey, String sharedKey, String clientId) {
         ClientEntry entry = clients.getIfPresent(clientKey);
         long now = System.nanoTime();
         if (entry != null && entry.clientId != null && now - entry.ttlRefreshedAt < ttlRefreshNanos) {
@@ -201,10 +258,16 @@ public final class SessionStore implements AutoCloseable {
         if (entry != null) {
             entry.ttlRefreshedAt = now;
         }
-        redis.expire(CLIENT_PREFIX + clientKey, sessionTtlSeconds)
-                .exceptionally(e -> logFailure("EXPIRE client", e));
-        redis.expire(TOPIC_PREFIX + clientId, sessionTtlSeconds)
-                .exceptionally(e -> logFailure("EXPIRE topic", e));
+        expire(CLIENT_PREFIX + clientKey);
+        if (sharedKey != null) {
+            expire(CLIENT_PREFIX + sharedKey);
+            expire(CLIENTS_AT_PREFIX + sharedKey);
+        }
+        expire(TOPIC_PREFIX + clientId);
+    }
+
+    private void expire(String key) {
+        redis.expire(key, sessionTtlSeconds).exceptionally(e -> logFailure("EXPIRE " + key, e));
     }
 
     private Boolean logFailure(String what, Throwable e) {
