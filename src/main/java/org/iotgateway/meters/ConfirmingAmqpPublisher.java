@@ -1,7 +1,10 @@
 package org.iotgateway.meters;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
@@ -20,6 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.LongString;
 import io.micrometer.core.instrument.Timer;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
@@ -37,10 +41,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes the exchange body to a RabbitMQ exchange and completes the exchange only when the broker has confirmed
  * the message (publisher confirms, asynchronous and correlated per message), so a route that ends here acknowledges
- * its source exactly when RabbitMQ holds the message. A nack, a lost connection, a blocked broker or no confirm
- * within the timeout fail the exchange.
+ * its source exactly when RabbitMQ holds the message. A nack, a lost connection or a blocked broker fail the exchange;
+ * a connection that confirms nothing for the confirm timeout is reopened, failing what it carried (see
+ * {@link #reconnectIfStuck()} for why a message is never failed alone while RabbitMQ may still take it).
  * <p>
- * Headers: {@value #ROUTING_KEY} is the routing key; every header whose name does not start with "Camel" becomes an
+ * Headers: {@value #ROUTING_KEY} is the routing key, {@value #MESSAGE_ID} (optional) the message id that consumers
+ * de-duplicate on; every header whose name does not start with "Camel" becomes an
  * AMQP header. Messages carry the Python gateway's properties: content type {@code application/data}, encoding
  * {@code binary}, persistent, priority 0.
  * <p>
@@ -58,25 +64,40 @@ import org.slf4j.LoggerFactory;
  * write. When RabbitMQ is slow to read, only the writer waits.</li>
  * </ul>
  * When the connection drops it is opened again in the background, and publishing fails fast meanwhile.
+ * <p>
+ * Confirms are matched to messages by the channel's publish sequence number, which counts every {@code basicPublish}
+ * call, while RabbitMQ counts the messages it received: a call that throws after taking its number (a routing key the
+ * AMQP client cannot encode, for one) would shift every later confirm onto the wrong message. So a message that cannot
+ * be encoded is refused before it reaches the channel, and should a publish throw all the same, the connection is
+ * closed and opened again: its unconfirmed messages fail (congestion, the device retries) rather than be matched to
+ * the wrong confirms.
  */
 public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements CamelContextAware {
 
     /** The routing key of the message. */
     public static final String ROUTING_KEY = "CamelAmqpRoutingKey";
+    /** The message id property of the message, if set. */
+    public static final String MESSAGE_ID = "CamelAmqpMessageId";
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfirmingAmqpPublisher.class);
     private static final String CONTENT_TYPE = "application/data";
     private static final String CONTENT_ENCODING = "binary";
     /** What a message adds to the socket besides its body: frame headers, routing key, properties (an estimate). */
     private static final int FRAME_OVERHEAD = 256;
+    /** The probe's routing key on the default exchange: a queue of that name is not expected, so it goes nowhere. */
+    private static final String ALARM_PROBE_KEY = "iot-gateway.alarm-probe";
+    /** The longest AMQP short string (routing key, header name), in bytes. */
+    static final int MAX_SHORT_STRING = 255;
     /** The most unconfirmed bytes an event loop publishes behind, whatever the send buffer. */
     private static final int MAX_EVENT_LOOP_BACKLOG = 64 * 1024;
 
     private CamelContext camelContext;
+    private AmqpUrl url;
     private String connectionString = "amqp://guest:guest@localhost:5672//";
     private String exchangeName = "mqtt-sn";
     private int lanes = 1;
     private long confirmTimeoutMillis = 10_000;
+    private long alarmProbeMillis = 1_000;
     private long reconnectDelayMillis = 2_000;
 
     private final Queue<Outgoing> outgoing = new ConcurrentLinkedQueue<>();
@@ -96,6 +117,8 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     private volatile Link link;
     private Timer confirmLatency;
     private volatile String blockedReason;
+    /** When RabbitMQ last confirmed something, unblocked publishing, or was connected to (System.nanoTime). */
+    private volatile long lastProgress;
     private volatile String lastError = "not connected yet";
 
     /**
@@ -103,10 +126,10 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
      * an event loop.
      */
     private record Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes,
-                        AtomicBoolean flushScheduled) {
+                        Channel alarmProbe, AtomicBoolean flushScheduled) {
 
-        Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes) {
-            this(connection, socket, lanes, new AtomicBoolean());
+        Link(Connection connection, BatchingConnectionFactory.BatchingSocket socket, Lane[] lanes, Channel alarmProbe) {
+            this(connection, socket, lanes, alarmProbe, new AtomicBoolean());
         }
 
         /** The most unconfirmed bytes an event loop may publish behind. */
@@ -159,7 +182,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
     @Override
     protected void doStart() {
         lastError = "not connected yet";
-        AmqpUrl url = AmqpUrl.parse(connectionString);
+        url = AmqpUrl.parse(connectionString);
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "amqp-publisher");
             thread.setDaemon(true);
@@ -168,8 +191,11 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         writer = new Thread(this::writeLoop, "amqp-publisher-writer");
         writer.setDaemon(true);
         writer.start();
-        scheduler.execute(() -> connect(url));
-        scheduler.scheduleWithFixedDelay(this::failOverdue, 1, 1, TimeUnit.SECONDS);
+        scheduler.execute(this::connect);
+        scheduler.scheduleWithFixedDelay(this::reconnectIfStuck, 1, 1, TimeUnit.SECONDS);
+        if (alarmProbeMillis > 0) {
+            scheduler.scheduleWithFixedDelay(this::probeForAlarm, alarmProbeMillis, alarmProbeMillis, TimeUnit.MILLISECONDS);
+        }
         health.register(camelContext);
         confirmLatency = Timer.builder("amqp.publisher.confirm.latency").tag("exchange", exchangeName)
                 .description("From handing a message to RabbitMQ to its confirm")
@@ -205,7 +231,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         failQueued("publisher stopped");
     }
 
-    private void connect(AmqpUrl url) {
+    private void connect() {
         try {
             BatchingConnectionFactory factory =
                     url.configure(new BatchingConnectionFactory(publishing::isHeldByCurrentThread));
@@ -224,34 +250,57 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
                         (seq, multiple) -> settle(lane, seq, multiple, "RabbitMQ rejected the message (nack)"));
                 channels[i] = lane;
             }
-            opened.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
-            Link opening = new Link(opened, factory.lastOpened(), channels);
+            opened.addBlockedListener(reason -> {
+                blockedReason = reason;
+                LOG.warn("RabbitMQ blocks publishing ({}): readings are answered with congestion until it unblocks", reason);
+            }, () -> {
+                lastProgress = System.nanoTime();
+                blockedReason = null;
+                LOG.info("RabbitMQ unblocked publishing");
+            });
+            Link opening = new Link(opened, factory.lastOpened(), channels, opened.createChannel());
             opened.addShutdownListener(cause -> {
                 if (!cause.isInitiatedByApplication()) {
-                    onConnectionLost(url, opening, cause.getMessage());
+                    onConnectionLost(opening, "connection lost: " + cause.getMessage());
                 }
             });
+            lastProgress = System.nanoTime();
             link = opening;
             lastError = null;
             LOG.info("Publishing to RabbitMQ exchange '{}' at {} with publisher confirms", exchangeName, url);
         } catch (IOException | TimeoutException | NoSuchAlgorithmException | RuntimeException e) {
             lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
             LOG.warn("Cannot connect to RabbitMQ at {} ({}); retrying in {} ms", url, lastError, reconnectDelayMillis);
-            scheduleReconnect(url);
+            scheduleReconnect();
         }
     }
 
-    private void onConnectionLost(AmqpUrl url, Link lost, String reason) {
+    private void onConnectionLost(Link lost, String reason) {
         link = null;
-        lastError = "connection lost: " + reason;
-        LOG.warn("RabbitMQ connection lost ({}); readings in flight are answered with congestion", reason);
+        lastError = reason;
+        LOG.warn("RabbitMQ {}; readings in flight are answered with congestion", reason);
         failAll(lost, "RabbitMQ connection lost before the confirm");
-        scheduleReconnect(url);
+        scheduleReconnect();
     }
 
-    private void scheduleReconnect(AmqpUrl url) {
+    /**
+     * A publish threw after the channel may have taken a sequence number for it: RabbitMQ's confirms can no longer be
+     * matched to the messages, so the connection goes and a new one is opened.
+     */
+    private void desynchronised(Link current, Exception cause) {
+        if (link != current) {
+            return;
+        }
+        LOG.error("Publishing to RabbitMQ failed ({}: {}); reconnecting so that confirms stay matched to their messages",
+                cause.getClass().getSimpleName(), cause.getMessage());
+        onConnectionLost(current, "publish failed, reconnecting: " + cause.getMessage());
+        // closing writes to the socket: not on this thread, which may be an event loop
+        scheduler.execute(() -> current.connection().abort(1000));
+    }
+
+    private void scheduleReconnect() {
         if (isRunAllowed() && !scheduler.isShutdown()) {
-            scheduler.schedule(() -> connect(url), reconnectDelayMillis, TimeUnit.MILLISECONDS);
+            scheduler.schedule(this::connect, reconnectDelayMillis, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -268,9 +317,17 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         if (routingKey == null) {
             return fail(exchange, callback, "no " + ROUTING_KEY + " header");
         }
+        if (!fitsShortString(routingKey)) {
+            return fail(exchange, callback, "the routing key is longer than AMQP's " + MAX_SHORT_STRING + " bytes");
+        }
+        AMQP.BasicProperties properties;
+        try {
+            properties = properties(exchange.getMessage().getHeaders(), exchange.getMessage().getHeader(MESSAGE_ID, String.class));
+        } catch (IllegalArgumentException e) {
+            return fail(exchange, callback, e.getMessage());
+        }
         byte[] body = exchange.getMessage().getBody(byte[].class);
-        Outgoing message =
-                new Outgoing(exchange, callback, routingKey, properties(exchange.getMessage().getHeaders()), body);
+        Outgoing message = new Outgoing(exchange, callback, routingKey, properties, body);
         if (publishedOnEventLoop(message)) {
             return false;
         }
@@ -299,8 +356,9 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
             return false;
         }
         try {
-            // the writer may have been handed a message since the check, and must publish it first
-            if (!outgoing.isEmpty()) {
+            // the writer may have been handed a message since the check, and must publish it first; or the link may
+            // have been dropped meanwhile, its messages already failed
+            if (!outgoing.isEmpty() || link != current) {
                 return false;
             }
             publish(current, message);
@@ -381,17 +439,42 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
             lane.channel.basicPublish(exchangeName, message.routingKey(), false, message.properties(), message.body());
         } catch (IOException | RuntimeException e) {
             complete(lane.pending.remove(seq), "publish failed: " + e.getMessage());
+            desynchronised(current, e);
         }
     }
 
-    private static AMQP.BasicProperties properties(Map<String, Object> camelHeaders) {
+    /** Whether the text fits an AMQP short string; a char takes at most three bytes in UTF-8. */
+    static boolean fitsShortString(String text) {
+        return text.length() <= MAX_SHORT_STRING / 3
+                || text.length() <= MAX_SHORT_STRING && text.getBytes(StandardCharsets.UTF_8).length <= MAX_SHORT_STRING;
+    }
+
+    /**
+     * The message's properties, with the route's headers that do not start with "Camel".
+     *
+     * @throws IllegalArgumentException for a header the AMQP client cannot encode, which would fail the publish
+     */
+    static AMQP.BasicProperties properties(Map<String, Object> camelHeaders, String messageId) {
+        if (messageId != null && !fitsShortString(messageId)) {
+            throw new IllegalArgumentException("the message id is longer than AMQP's " + MAX_SHORT_STRING + " bytes");
+        }
         Map<String, Object> headers = null;
         for (Map.Entry<String, Object> header : camelHeaders.entrySet()) {
-            if (header.getValue() != null && !header.getKey().regionMatches(true, 0, "Camel", 0, 5)) {
+            String name = header.getKey();
+            Object value = header.getValue();
+            if (value != null && !name.regionMatches(true, 0, "Camel", 0, 5)) {
+                if (!fitsShortString(name)) {
+                    throw new IllegalArgumentException("the header name '" + name.substring(0, 40)
+                            + "…' is longer than AMQP's " + MAX_SHORT_STRING + " bytes");
+                }
+                if (!isFieldValue(value)) {
+                    throw new IllegalArgumentException("the header '" + name + "' is a " + value.getClass().getName()
+                            + ", which an AMQP header cannot carry (convert it to a string or a number in the route)");
+                }
                 if (headers == null) {
                     headers = new HashMap<>();
                 }
-                headers.put(header.getKey(), header.getValue());
+                headers.put(name, value);
             }
         }
         return new AMQP.BasicProperties.Builder()
@@ -399,12 +482,22 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
                 .contentEncoding(CONTENT_ENCODING)
                 .deliveryMode(2)
                 .priority(0)
+                .messageId(messageId)
                 .headers(headers)
                 .build();
     }
 
+    /** The header values the AMQP client can encode (its ValueWriter), but tables and arrays, which routes do not set. */
+    private static boolean isFieldValue(Object value) {
+        return value instanceof String || value instanceof Integer || value instanceof Long || value instanceof Boolean
+                || value instanceof Double || value instanceof Float || value instanceof Short || value instanceof Byte
+                || value instanceof BigDecimal || value instanceof Date || value instanceof byte[]
+                || value instanceof LongString;
+    }
+
     private void settle(Lane lane, long seq, boolean multiple, String failure) {
         long now = System.nanoTime();
+        lastProgress = now;
         if (multiple) {
             ConcurrentNavigableMap<Long, Pending> settled = lane.pending.headMap(seq, true);
             for (Long each : settled.keySet()) {
@@ -433,20 +526,56 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         if (failure != null) {
             exchange.setException(new PublishException(failure));
         }
-        callback.done(false);
+        try {
+            callback.done(false);
+        } catch (RuntimeException e) {
+            // the confirm of a batch settles every message in it: one failing answer must not strand the others
+            LOG.error("Answering a published message failed", e);
+        }
     }
 
-    private void failOverdue() {
+    /**
+     * RabbitMQ sends connection.blocked under a memory or disk alarm only once the connection publishes: a quiet
+     * gateway would stay ready, and its next readings would wait out the alarm unanswered. An empty message every
+     * {@code alarmProbeMillis}, on a channel without confirms to a routing key no queue has, makes the notification
+     * come that soon after the alarm whatever the traffic.
+     */
+    private void probeForAlarm() {
         Link current = link;
-        if (current == null) {
+        if (current == null || blockedReason != null) {
+            return;
+        }
+        try {
+            current.alarmProbe().basicPublish("", ALARM_PROBE_KEY, null, new byte[0]);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Alarm probe: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * A connection that has confirmed nothing for the confirm timeout while messages wait for it is taken for dead (a
+     * broker that stopped reading, a network gone without a reset): it is closed and opened again, and its messages are
+     * answered with congestion. Messages are never failed one by one on a live connection, since RabbitMQ could still
+     * take them after their device was told congestion; and while RabbitMQ blocks publishing (an alarm) the clock
+     * stands: those messages are answered when RabbitMQ confirms them after the alarm.
+     */
+    private void reconnectIfStuck() {
+        Link current = link;
+        if (current == null || blockedReason != null) {
             return;
         }
         long limit = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(confirmTimeoutMillis);
+        if (lastProgress - limit > 0) {
+            return;
+        }
         for (Lane lane : current.lanes()) {
-            for (Map.Entry<Long, Pending> oldest = lane.pending.firstEntry();
-                 oldest != null && oldest.getValue().publishedAt() < limit;
-                 oldest = lane.pending.firstEntry()) {
-                complete(lane.pending.remove(oldest.getKey()), "no confirm from RabbitMQ within " + confirmTimeoutMillis + " ms");
+            Map.Entry<Long, Pending> oldest = lane.pending.firstEntry();
+            if (oldest != null && oldest.getValue().publishedAt() - limit < 0) {
+                LOG.error("No confirm from RabbitMQ within {} ms with {} messages waiting; reconnecting", confirmTimeoutMillis,
+                        lane.pending.size());
+                onConnectionLost(current, "no confirm within " + confirmTimeoutMillis + " ms, reconnecting");
+                current.connection().abort(1000);
+                return;
             }
         }
     }
@@ -514,6 +643,10 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
 
     public void setConfirmTimeoutMillis(long confirmTimeoutMillis) {
         this.confirmTimeoutMillis = confirmTimeoutMillis;
+    }
+
+    public void setAlarmProbeMillis(long alarmProbeMillis) {
+        this.alarmProbeMillis = alarmProbeMillis;
     }
 
     public void setReconnectDelayMillis(long reconnectDelayMillis) {

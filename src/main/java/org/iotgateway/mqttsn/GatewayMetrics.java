@@ -23,6 +23,8 @@ final class GatewayMetrics {
     private final Counter[] publishes = new Counter[4];
     private final Counter unknownClient;
     private final Counter storeErrors;
+    private final Counter registersRefused;
+    private final Counter retriesHeld;
     private final Timer publishLatency;
     private final MeterRegistry registry;
     private final Gauge inFlightGauge;
@@ -41,6 +43,12 @@ final class GatewayMetrics {
         }
         unknownClient = Counter.builder("mqttsn.publishes").tag("port", portTag).tag("result", "unknown_client")
                 .description("PUBLISH messages by the return code they were answered with").register(registry);
+        registersRefused = Counter.builder("mqttsn.registers.refused").tag("port", portTag)
+                .description("REGISTER messages answered not supported: a wildcard, an empty or a too long topic name")
+                .register(registry);
+        retriesHeld = Counter.builder("mqttsn.retries.held").tag("port", portTag)
+                .description("DUP retries of a reading still waiting for its answer: not published again, answered with the first's outcome")
+                .register(registry);
         storeErrors = Counter.builder("mqttsn.store.errors").tag("port", portTag)
                 .description("Redis/Valkey commands that failed or timed out").register(registry);
         publishLatency = Timer.builder("mqttsn.publish.latency").tag("port", portTag)
@@ -75,6 +83,14 @@ final class GatewayMetrics {
 
     void unknownClient() {
         unknownClient.increment();
+    }
+
+    void registerRefused() {
+        registersRefused.increment();
+    }
+
+    void retryHeld() {
+        retriesHeld.increment();
     }
 
     void storeError() {

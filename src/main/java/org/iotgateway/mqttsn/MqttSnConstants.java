@@ -18,6 +18,10 @@ public final class MqttSnConstants {
     public static final String QOS = "CamelMqttSnQos";
     @Metadata(description = "The PUBLISH message id.", javaType = "Integer")
     public static final String MESSAGE_ID = "CamelMqttSnMessageId";
+    @Metadata(description = "The reading's id for de-duplication, client id and message id as clientId:msgId: the same"
+                            + " when the device sends the PUBLISH again. Only for a QoS 1 PUBLISH from a connected client.",
+              javaType = "String")
+    public static final String READING_ID = "CamelMqttSnReadingId";
     @Metadata(description = "The retain flag.", javaType = "Boolean")
     public static final String RETAIN = "CamelMqttSnRetain";
     @Metadata(description = "The DUP flag: the client is sending this PUBLISH again.", javaType = "Boolean")

@@ -3,6 +3,8 @@ package org.iotgateway.mqttsn;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,12 +50,21 @@ public class MqttSnConsumer extends DefaultConsumer {
     private static final int MAX_DATAGRAM = 65536;
 
     private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * QoS 1 readings waiting for the route, by client address and message id: a device's DUP retry of one of them is
+     * answered with the first's outcome when it comes, instead of being published a second time.
+     */
+    private final Map<Attempt, Boolean> awaitingAnswer = new ConcurrentHashMap<>();
     private final ThrottledLog log = new ThrottledLog(LOG, 10_000);
     private final List<Channel> channels = new ArrayList<>();
     private SessionStore store;
     private GatewayMetrics metrics;
     private EventLoopGroup eventLoops;
     private ExecutorService routeExecutor;
+
+    /** A QoS 1 PUBLISH as its retries name it. */
+    private record Attempt(String clientKey, int msgId) {
+    }
 
     public MqttSnConsumer(MqttSnEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -139,9 +150,20 @@ public class MqttSnConsumer extends DefaultConsumer {
 
     /** Routes an accepted PUBLISH; answers it with the outcome when the exchange completes. */
     void dispatch(Peer peer, Message.Publish publish, String clientId, String topicName, long receivedAt) {
+        Attempt attempt = null;
+        if (publish.qos() == 1 && clientId != null) {
+            Attempt first = new Attempt(peer.clientKey(), publish.msgId());
+            if (awaitingAnswer.putIfAbsent(first, Boolean.TRUE) == null) {
+                attempt = first;
+            } else if (publish.dup()) {
+                // the PUBACK the first one gets when RabbitMQ confirms it (after an alarm, say) answers this one too
+                metrics.retryHeld();
+                return;
+            }
+        }
         if (inFlight.incrementAndGet() > getEndpoint().getMaxInFlight()) {
             finished();
-            answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
+            answer(peer, publish, clientId, attempt, ReturnCode.CONGESTION, receivedAt);
             log.warn("congestion", "more than " + getEndpoint().getMaxInFlight() + " readings in flight", peer);
             return;
         }
@@ -150,6 +172,9 @@ public class MqttSnConsumer extends DefaultConsumer {
         in.setBody(publish.payload());
         if (clientId != null) {
             in.setHeader(MqttSnConstants.CLIENT_ID, clientId);
+            if (publish.qos() == 1) {
+                in.setHeader(MqttSnConstants.READING_ID, clientId + ':' + publish.msgId());
+            }
         }
         in.setHeader(MqttSnConstants.SOURCE, peer.source());
         in.setHeader(MqttSnConstants.TOPIC_NAME, topicName);
@@ -159,24 +184,27 @@ public class MqttSnConsumer extends DefaultConsumer {
         in.setHeader(MqttSnConstants.RETAIN, publish.retain());
         in.setHeader(MqttSnConstants.DUP, publish.dup());
         in.setHeader(MqttSnConstants.RECEIVED_AT, System.currentTimeMillis());
+        Attempt answered = attempt;
         if (routeExecutor == null) {
-            route(exchange, peer, publish, clientId, receivedAt);
+            route(exchange, peer, publish, clientId, answered, receivedAt);
             return;
         }
         try {
-            routeExecutor.execute(() -> route(exchange, peer, publish, clientId, receivedAt));
+            routeExecutor.execute(() -> route(exchange, peer, publish, clientId, answered, receivedAt));
         } catch (RejectedExecutionException e) {
             finished();
             releaseExchange(exchange, false);
-            answer(peer, publish, clientId, ReturnCode.CONGESTION, receivedAt);
+            answer(peer, publish, clientId, attempt, ReturnCode.CONGESTION, receivedAt);
         }
     }
 
-    private void route(Exchange exchange, Peer peer, Message.Publish publish, String clientId, long receivedAt) {
-        getAsyncProcessor().process(exchange, doneSync -> completed(exchange, peer, publish, clientId, receivedAt));
+    private void route(Exchange exchange, Peer peer, Message.Publish publish, String clientId, Attempt attempt,
+                       long receivedAt) {
+        getAsyncProcessor().process(exchange, doneSync -> completed(exchange, peer, publish, clientId, attempt, receivedAt));
     }
 
-    private void completed(Exchange exchange, Peer peer, Message.Publish publish, String clientId, long receivedAt) {
+    private void completed(Exchange exchange, Peer peer, Message.Publish publish, String clientId, Attempt attempt,
+                           long receivedAt) {
         int returnCode;
         Exception failure = exchange.getException();
         if (failure != null) {
@@ -188,7 +216,7 @@ public class MqttSnConsumer extends DefaultConsumer {
             returnCode = chosen != null ? chosen & 3 : ReturnCode.ACCEPTED;
         }
         releaseExchange(exchange, false);
-        answer(peer, publish, clientId, returnCode, receivedAt);
+        answer(peer, publish, clientId, attempt, returnCode, receivedAt);
         finished();
     }
 
@@ -201,14 +229,18 @@ public class MqttSnConsumer extends DefaultConsumer {
         }
     }
 
-    private void answer(Peer peer, Message.Publish publish, String clientId, int returnCode, long receivedAt) {
+    private void answer(Peer peer, Message.Publish publish, String clientId, Attempt attempt, int returnCode,
+                        long receivedAt) {
+        if (attempt != null) {
+            awaitingAnswer.remove(attempt);
+        }
         metrics.published(returnCode, receivedAt);
         boolean wantsAck = publish.qos() == 1 || publish.qos() == 0 && getEndpoint().isAckQos0();
         if (returnCode != ReturnCode.ACCEPTED || wantsAck) {
             peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
         }
         if (returnCode == ReturnCode.ACCEPTED && clientId != null && getEndpoint().isExtendStoreTtlOnPublish()) {
-            store.extendTtl(peer.clientKey(), clientId);
+            store.extendTtl(peer.clientKey(), peer.sharedKey(), clientId);
         }
     }
 }
