@@ -28,6 +28,7 @@ import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReachabilityCheck;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
+import org.iotgateway.mqtt.MqttConsumer;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
 import org.iotgateway.mqttsn.store.ValkeyUri;
@@ -76,7 +77,8 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
     private ProducerTemplate producer;
     private Thread receiver;
     private volatile boolean running;
-    private final ReachabilityCheck redis = new ReachabilityCheck("channels", "channels-redis", "Channels worker's Redis", null) {
+    private final ReachabilityCheck redis = new ReachabilityCheck("channels", "channels-redis", "Channels worker's Redis",
+            "not reading its channel yet") {
         @Override
         protected void details(HealthCheckResultBuilder builder) {
             builder.detail("channel", prefix + channel);
@@ -234,14 +236,15 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
         throw new ChannelsMessages.BadMessageException("unknown message type '" + exchange.getMessage().getHeader(TYPE) + "'");
     }
 
+    /** The groups have filters of their own: each takes its own copy of a message ({@link MqttConnection#isCopyFor}). */
+    @Override
+    public boolean takesEveryCopy() {
+        return true;
+    }
+
     @Override
     public void onMessage(String topic, MqttMessage message, long receivedAtMillis) {
-        producer.send(messageUri, exchange -> {
-            exchange.getMessage().setBody(message.getPayload());
-            exchange.getMessage().setHeader(MqttConstants.TOPIC, topic);
-            exchange.getMessage().setHeader(MqttConstants.QOS, message.getQos());
-            exchange.getMessage().setHeader(MqttConstants.RETAINED, message.isRetained());
-        });
+        producer.send(messageUri, exchange -> MqttConsumer.copy(topic, message, receivedAtMillis, exchange.getMessage()));
     }
 
     /** Sends the MQTT message in the exchange to each group that wants it, once per group. */
@@ -249,17 +252,26 @@ public class ChannelsWorker extends ServiceSupport implements Processor, CamelCo
     public void process(Exchange exchange) {
         String topic = exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class);
         boolean retained = exchange.getMessage().getHeader(MqttConstants.RETAINED, false, Boolean.class);
-        Set<String> groups = new LinkedHashSet<>();
-        long now = System.currentTimeMillis();
+        @SuppressWarnings("unchecked")
+        List<Integer> copyOf = exchange.getMessage().getHeader(MqttConstants.SUBSCRIPTION_IDS, List.of(), List.class);
+        // each group's filters that match: the group takes this copy if it is the one meant for it
+        Map<String, List<TopicFilter>> matching = new LinkedHashMap<>();
+        Map<String, Long> subscribedSince = new LinkedHashMap<>();
         groupsByFilter.forEach((filter, subscribers) -> {
             if (filter.matches(topic)) {
                 subscribers.forEach((group, since) -> {
-                    // a retained replay is only for groups that just subscribed and have not had this topic's state
-                    if (!retained || deliverRetained && now - since < RETAINED_WINDOW_MILLIS
-                            && retainedDelivered.add(group + " " + topic)) {
-                        groups.add(group);
-                    }
+                    matching.computeIfAbsent(group, ignored -> new ArrayList<>()).add(filter);
+                    subscribedSince.merge(group, since, Math::max);
                 });
+            }
+        });
+        Set<String> groups = new LinkedHashSet<>();
+        long now = System.currentTimeMillis();
+        matching.forEach((group, filters) -> {
+            // a retained replay is only for groups that just subscribed and have not had this topic's state
+            if (connection.isCopyFor(filters, topic, copyOf) && (!retained || deliverRetained
+                    && now - subscribedSince.get(group) < RETAINED_WINDOW_MILLIS && retainedDelivered.add(group + " " + topic))) {
+                groups.add(group);
             }
         });
         if (groups.isEmpty()) {

@@ -26,6 +26,11 @@ interface BrokerClient {
 
     CompletableFuture<Void> unsubscribe(TopicFilter filter);
 
+    /** The subscription identifier the filter was subscribed with, or 0 (MQTT 3.1.1 has none). */
+    default int subscriptionId(TopicFilter filter) {
+        return 0;
+    }
+
     /** Completes with the broker's reason code for QoS 1/2 (0 when accepted), or 0 once a QoS 0 message is written. */
     CompletableFuture<Integer> publish(String topic, byte[] payload, int qos, boolean retain);
 

@@ -2,7 +2,10 @@ package org.iotgateway.mqtt;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.SocketFactory;
 
@@ -20,7 +23,10 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** MQTT 5 through Paho's asynchronous v5 client. */
+/**
+ * MQTT 5 through Paho's asynchronous v5 client. Each filter is subscribed with a subscription identifier of its own, so
+ * that a copy of a message names the subscription it was sent for (see {@link MqttConnection#isCopyFor}).
+ */
 final class Mqtt5Client implements BrokerClient {
 
     private static final Logger LOG = LoggerFactory.getLogger(Mqtt5Client.class);
@@ -30,6 +36,9 @@ final class Mqtt5Client implements BrokerClient {
     private final int connectTimeoutSeconds;
     private final SocketFactory sockets;
     private final int sessionExpirySeconds;
+    private final Map<TopicFilter, Integer> subscriptionIds = new ConcurrentHashMap<>();
+    private final AtomicInteger lastSubscriptionId = new AtomicInteger();
+    private volatile boolean subscriptionIdsAvailable = true;
 
     Mqtt5Client(String pahoUri, String clientId, int keepAliveSeconds, int connectTimeoutSeconds, SocketFactory sockets,
                 int sessionExpirySeconds, Events events) throws MqttException {
@@ -94,7 +103,11 @@ final class Mqtt5Client implements BrokerClient {
         }
         CompletableFuture<Void> connected = new CompletableFuture<>();
         try {
-            client.connect(options, null, listener(connected, token -> null));
+            client.connect(options, null, listener(connected, token -> {
+                MqttProperties granted = token.getResponseProperties();
+                subscriptionIdsAvailable = granted == null || granted.isSubscriptionIdentifiersAvailable();
+                return null;
+            }));
         } catch (MqttException e) {
             connected.completeExceptionally(e);
         }
@@ -103,6 +116,30 @@ final class Mqtt5Client implements BrokerClient {
 
     @Override
     public CompletableFuture<int[]> subscribe(List<Subscription> subscriptions, boolean retainAsPublished) {
+        if (!subscriptionIdsAvailable) {
+            return subscribe(subscriptions, retainAsPublished, new MqttProperties());
+        }
+        // one SUBSCRIBE per filter: an identifier is a property of the whole packet
+        CompletableFuture<?>[] each = new CompletableFuture<?>[subscriptions.size()];
+        for (int i = 0; i < each.length; i++) {
+            Subscription subscription = subscriptions.get(i);
+            MqttProperties identified = new MqttProperties();
+            identified.setSubscriptionIdentifier(subscriptionIds.computeIfAbsent(subscription.filter(),
+                    filter -> lastSubscriptionId.incrementAndGet()));
+            each[i] = subscribe(List.of(subscription), retainAsPublished, identified);
+        }
+        return CompletableFuture.allOf(each).thenApply(done -> {
+            int[] reasons = new int[each.length];
+            for (int i = 0; i < each.length; i++) {
+                int[] one = (int[]) each[i].join();
+                reasons[i] = one != null && one.length > 0 ? one[0] : 0x80;
+            }
+            return reasons;
+        });
+    }
+
+    private CompletableFuture<int[]> subscribe(List<Subscription> subscriptions, boolean retainAsPublished,
+                                               MqttProperties properties) {
         MqttSubscription[] mqtt = subscriptions.stream().map(subscription -> {
             MqttSubscription one = new MqttSubscription(subscription.filter().toString(), subscription.qos());
             one.setRetainAsPublished(retainAsPublished);
@@ -110,11 +147,17 @@ final class Mqtt5Client implements BrokerClient {
         }).toArray(MqttSubscription[]::new);
         CompletableFuture<int[]> granted = new CompletableFuture<>();
         try {
-            client.subscribe(mqtt, null, listener(granted, IMqttToken::getReasonCodes), new MqttProperties());
+            client.subscribe(mqtt, null, listener(granted, IMqttToken::getReasonCodes), properties);
         } catch (MqttException e) {
             granted.completeExceptionally(e);
         }
         return granted;
+    }
+
+    @Override
+    public int subscriptionId(TopicFilter filter) {
+        Integer id = subscriptionIds.get(filter);
+        return id == null ? 0 : id;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.iotgateway.mqtt;
 
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -28,6 +29,7 @@ import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReadinessCheck;
 import org.slf4j.Logger;
@@ -50,9 +52,20 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         PAHO_LOG.setLevel(java.util.logging.Level.WARNING);
     }
 
-    /** Receives the messages of one consumer's subscriptions, on the connection's single callback thread. */
+    /**
+     * Receives the messages of one consumer's subscriptions, on the connection's single callback thread: each message
+     * once, whatever the overlap of its filters ({@link #isCopyFor}).
+     */
     public interface MessageListener {
         void onMessage(String topic, MqttMessage message, long receivedAtMillis);
+
+        /**
+         * True for a listener that hands messages on to several receivers, each with filters of its own: it gets
+         * every copy the broker sends for any of its filters and calls {@link #isCopyFor} per receiver.
+         */
+        default boolean takesEveryCopy() {
+            return false;
+        }
     }
 
     private record Registration(List<Subscription> subscriptions, MessageListener listener) {
@@ -400,8 +413,10 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             long receivedAt = System.currentTimeMillis();
             messagesIn.increment();
             // an exception thrown here would make Paho drop the connection: a listener's failure stays its own
+            List<Integer> copyOf = subscriptionIds(message);
             for (Registration registration : registrations) {
-                if (registrations.size() == 1 || matchesAny(registration.subscriptions(), topic)) {
+                List<TopicFilter> filters = filters(registration.subscriptions());
+                if (registration.listener().takesEveryCopy() ? namesAny(filters, topic, copyOf) : isCopyFor(filters, topic, copyOf)) {
                     try {
                         registration.listener().onMessage(topic, message, receivedAt);
                     } catch (RuntimeException e) {
@@ -412,9 +427,47 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         }
     }
 
-    private static boolean matchesAny(List<Subscription> subscriptions, String topic) {
+    private static List<TopicFilter> filters(List<Subscription> subscriptions) {
+        List<TopicFilter> filters = new ArrayList<>(subscriptions.size());
         for (Subscription subscription : subscriptions) {
-            if (subscription.filter().matches(topic)) {
+            filters.add(subscription.filter());
+        }
+        return filters;
+    }
+
+    /** The identifiers of the subscriptions this copy of a message was sent for; empty without (MQTT 3.1.1). */
+    public static List<Integer> subscriptionIds(MqttMessage message) {
+        MqttProperties properties = message.getProperties();
+        return properties == null ? List.of() : properties.getSubscriptionIdentifiers();
+    }
+
+    /**
+     * Whether a receiver with these filters takes this copy of a message. With MQTT 5 a broker may send a message once
+     * for each matching subscription (Mosquitto does), each copy naming its subscription's identifier: a receiver takes
+     * only the copy of its matching filter with the lowest identifier, so it gets the message once however its filters
+     * overlap. A copy without identifiers (MQTT 3.1.1, one copy per message) goes to every receiver with a filter
+     * that matches.
+     */
+    public boolean isCopyFor(Collection<TopicFilter> filters, String topic, List<Integer> copyOf) {
+        if (copyOf.isEmpty()) {
+            return namesAny(filters, topic, copyOf);
+        }
+        BrokerClient current = client;
+        int lowest = Integer.MAX_VALUE;
+        for (TopicFilter filter : filters) {
+            int id = current == null ? 0 : current.subscriptionId(filter);
+            if (id > 0 && id < lowest && filter.matches(topic)) {
+                lowest = id;
+            }
+        }
+        return copyOf.contains(lowest);
+    }
+
+    /** Whether the copy was sent for one of the filters (without identifiers: whether one matches the topic). */
+    private boolean namesAny(Collection<TopicFilter> filters, String topic, List<Integer> copyOf) {
+        BrokerClient current = client;
+        for (TopicFilter filter : filters) {
+            if (copyOf.isEmpty() ? filter.matches(topic) : current != null && copyOf.contains(current.subscriptionId(filter))) {
                 return true;
             }
         }

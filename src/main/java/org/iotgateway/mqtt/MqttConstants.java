@@ -22,6 +22,11 @@ public final class MqttConstants {
               javaType = "Long")
     public static final String RECEIVED_AT = "CamelMqttReceivedAt";
 
+    @Metadata(label = "consumer", description = "The identifiers of the subscriptions this copy of the message was sent"
+            + " for (MQTT 5; empty with 3.1.1). A broker may send a message once per matching subscription; the consumer"
+            + " passes on one copy.", javaType = "java.util.List<Integer>")
+    public static final String SUBSCRIPTION_IDS = "CamelMqttSubscriptionIds";
+
     private MqttConstants() {
     }
 }

@@ -66,5 +66,6 @@ public class MqttConsumer extends DefaultConsumer implements MqttConnection.Mess
         message.setHeader(MqttConstants.RETAINED, mqttMessage.isRetained());
         message.setHeader(MqttConstants.DUPLICATE, mqttMessage.isDuplicate());
         message.setHeader(MqttConstants.RECEIVED_AT, receivedAtMillis);
+        message.setHeader(MqttConstants.SUBSCRIPTION_IDS, MqttConnection.subscriptionIds(mqttMessage));
     }
 }

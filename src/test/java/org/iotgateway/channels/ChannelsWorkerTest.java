@@ -1,12 +1,15 @@
 package org.iotgateway.channels;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -108,6 +111,30 @@ class ChannelsWorkerTest {
     }
 
     @Test
+    void should_give_each_group_a_message_once_however_the_filters_overlap_with_mqtt_5() throws Exception {
+        // Mosquitto sends an MQTT 5 client one copy per matching subscription
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        try (RunningGateway gateway = worker(channel);
+             DjangoChannelsApp both = new DjangoChannelsApp(gateway.property("channels.redis-url"));
+             DjangoChannelsApp lobby = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
+            both.join("both" + id);
+            lobby.join("lobby" + id);
+            both.send(channel, subscribe("overlap/" + id + "/#", "both" + id));
+            both.send(channel, subscribe("overlap/" + id + "/lobby", "both" + id));
+            lobby.send(channel, subscribe("overlap/" + id + "/lobby", "lobby" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> channelsWorker(gateway).subscriptions().size() == 2
+                    && channelsWorker(gateway).subscriptions().get("overlap/" + id + "/lobby").size() == 2);
+
+            mosquittoPub("overlap/" + id + "/lobby", "once", false);
+            assertThat(both.next(10)).contains("\"payload\": \"once\"");
+            assertThat(lobby.next(10)).contains("\"payload\": \"once\"");
+            assertThat(both.next(2)).as("a second copy for the group with both filters").isNull();
+            assertThat(lobby.next(1)).as("a second copy for the group of the narrow filter").isNull();
+        }
+    }
+
+    @Test
     void should_keep_subscriptions_across_a_restart() throws Exception {
         String id = Long.toString(System.nanoTime());
         String channel = "mqtt" + id;
@@ -126,6 +153,49 @@ class ChannelsWorkerTest {
             mosquittoPub("restart/" + id, "{\"on\":true}", false);
             assertThat(app.next(10)).contains("\"payload\": {\"on\": true}");
         }
+    }
+
+    @Test
+    void should_turn_ready_once_reading_its_channel_without_flapping_and_take_a_subscribe_sent_right_then() throws Exception {
+        // the pub/sub layer keeps nothing: a message sent before the worker listens is lost
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        int managementPort = RunningGateway.freeTcpPort();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        AtomicBoolean watching = new AtomicBoolean(true);
+        Thread watcher = new Thread(() -> {
+            while (watching.get()) {
+                try {
+                    String status = RunningGateway.readiness(managementPort).startsWith("{\"status\":\"UP\"") ? "UP" : "DOWN";
+                    if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(status)) {
+                        seen.add(status);
+                    }
+                    Thread.sleep(10);
+                } catch (IOException notListeningYet) {
+                    // the management port opens with the context
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "readiness-watcher");
+        watcher.start();
+        try (DjangoChannelsApp app = new DjangoChannelsApp(System.getenv("IT_VALKEY_URL"),
+                     "channels_redis.pubsub.RedisPubSubChannelLayer");
+             RunningGateway gateway = RunningGateway.startOnly("channels", Map.of("channels.enabled", "true",
+                     "channels.channel-name", channel, "channels.layer", "RedisPubSubChannelLayer",
+                     "gateway.management-port", Integer.toString(managementPort)))) {
+            await().atMost(30, TimeUnit.SECONDS).until(() -> seen.contains("UP"));
+            app.join("ready" + id);
+            app.send(channel, subscribe("ready/" + id, "ready" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(gateway).subscriptions().isEmpty());
+            mosquittoPub("ready/" + id, "first", false);
+            assertThat(app.next(10)).contains("\"payload\": \"first\"");
+        } finally {
+            watching.set(false);
+            watcher.join();
+        }
+        assertThat(seen).as("readiness from the management port's first answer").startsWith("DOWN", "UP");
+        assertThat(seen.subList(0, seen.lastIndexOf("UP") + 1)).as("no flap before the stop").containsExactly("DOWN", "UP");
     }
 
     @Test
