@@ -13,6 +13,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -45,6 +46,7 @@ public class CseBridge implements CamelContextAware {
     public static final String STARTED = "onem2mStarted";
     public static final String RSC = "onem2mRsc";
     public static final String SERIALIZATION = "onem2mSerialization";
+    public static final String ATTEMPT = "onem2mAttempt";
 
     private CamelContext camelContext;
     private String cseUrl;
@@ -53,7 +55,17 @@ public class CseBridge implements CamelContextAware {
     private boolean responsesWithoutSuffix;
     private PointsOfAccess pointsOfAccess = new PointsOfAccess();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private volatile Cache<String, Boolean> recent;
+    private volatile Cache<String, Attempt> recent;
+
+    /** A request as it came, and the response it was given once published. */
+    private static final class Attempt {
+        final byte[] request;
+        volatile byte[] response;
+
+        Attempt(byte[] request) {
+            this.request = request;
+        }
+    }
     private volatile Onem2mMetrics metrics;
 
     /** Reads the request off the MQTT message; the body becomes the HTTP call to make. */
@@ -65,18 +77,50 @@ public class CseBridge implements CamelContextAware {
         exchange.setProperty(RECEIVER, topic.receiver());
         Serialization serialization = Serialization.ofTopicSuffix(topic.serialization());
         exchange.setProperty(SERIALIZATION, serialization);
-        JsonNode request = serialization.read(exchange.getMessage().getBody(byte[].class));
+        byte[] payload = exchange.getMessage().getBody(byte[].class);
+        JsonNode request = serialization.read(payload);
         if (request == null || !request.isObject()) {
             throw new Onem2mException(Onem2mException.BAD_REQUEST,
                     "the request primitive is not an object (a map of short names)");
         }
         exchange.setProperty(REQUEST, request);
-        String key = topic.originator() + " " + topic.receiver() + " " + request.path("rqi").asText();
-        if (request.hasNonNull("rqi") && recent().asMap().putIfAbsent(key, true) != null) {
-            throw new DuplicateRequestException("request " + request.get("rqi").asText() + " of " + topic.originator() + " came again");
+        if (serialization.refusal() != null) {
+            throw serialization.refusal();
+        }
+        if (request.hasNonNull("rqi")) {
+            rememberOrRecognise(topic.originator() + " " + topic.receiver() + " " + request.get("rqi").asText(), payload,
+                    exchange);
         }
         checkExpiry(request);
         return HttpBinding.toHttp(request);
+    }
+
+    /**
+     * The same bytes under an rqi seen in the duplicate window are the broker's QoS 1 redelivery: answered with the
+     * response already given (or, while the first is still under way, by that one). Other bytes under the same rqi are
+     * a new request that reuses it, carried as any other.
+     */
+    private void rememberOrRecognise(String key, byte[] payload, Exchange exchange) throws DuplicateRequestException {
+        Attempt attempt = new Attempt(payload);
+        Attempt earlier = recent().asMap().putIfAbsent(key, attempt);
+        if (earlier != null && Arrays.equals(earlier.request, payload)) {
+            throw new DuplicateRequestException(key.substring(key.lastIndexOf(' ') + 1), earlier.response);
+        }
+        if (earlier != null) {
+            recent().put(key, attempt);
+        }
+        exchange.setProperty(ATTEMPT, attempt);
+    }
+
+    /** A redelivered request: its earlier response becomes the body to publish again, or nothing is published yet. */
+    public void redelivered(@ExchangeException DuplicateRequestException duplicate, Exchange exchange) {
+        if (duplicate.response() == null) {
+            LOG.debug("oneM2M: request {} came again while under way: its answer follows", duplicate.getMessage());
+            exchange.removeProperty(RESPONSE_TOPIC);
+        } else {
+            LOG.debug("oneM2M: request {} came again: answered again", duplicate.getMessage());
+            exchange.getMessage().setBody(duplicate.response());
+        }
     }
 
     /** Calls the CSE, or the AE the request is for; the body becomes the response primitive. */
@@ -91,7 +135,7 @@ public class CseBridge implements CamelContextAware {
             uri = URI.create(cseUrl.replaceAll("/+$", "") + call.pathAndQuery());
         } else if (request.path("op").asInt() == 5) {
             target = "the AE " + receiver + " at " + pointOfAccess;
-            uri = pointOfAccess;
+            uri = notificationTarget(pointOfAccess, call);
         } else {
             throw new Onem2mException(Onem2mException.OPERATION_NOT_ALLOWED, "only NOTIFY is carried to the AE " + receiver
                     + " (its point of access is HTTP)");
@@ -121,7 +165,17 @@ public class CseBridge implements CamelContextAware {
         } catch (Onem2mException notJson) {
             content = JsonNodeFactory.instance.objectNode().put("m2m:dbg", new String(answer.body(), StandardCharsets.UTF_8));
         }
-        return respond(HttpBinding.toResponse(request, answer.statusCode(), answer.headers().map(), content), exchange);
+        return respond(HttpBinding.toResponse(request, receiverId(exchange), answer.statusCode(), answer.headers().map(), content),
+                exchange);
+    }
+
+    /**
+     * Where a NOTIFY for an AE goes: its point of access as given when that names a path (the AE chose where it takes
+     * notifications, and CSEs post there), else, per TS-0009 6.2.2.1, the path of the request's {@code to} on that host.
+     */
+    static URI notificationTarget(URI pointOfAccess, HttpBinding.HttpCall call) {
+        String path = pointOfAccess.getRawPath();
+        return path == null || path.isEmpty() || path.equals("/") ? pointOfAccess.resolve(call.pathAndQuery()) : pointOfAccess;
     }
 
     /** The answer to a request the bridge could not carry to the CSE. */
@@ -133,7 +187,20 @@ public class CseBridge implements CamelContextAware {
         }
         LOG.info("oneM2M request {} answered {}: {}", request == null ? "(unreadable)" : request.path("rqi").asText(), rsc,
                 failure.getMessage());
-        return respond(HttpBinding.errorResponse(request, rsc, failure.getMessage()), exchange);
+        return respond(HttpBinding.errorResponse(request, receiverId(exchange), rsc, failure.getMessage()), exchange);
+    }
+
+    /**
+     * The ID the response is from: the receiver of the request topic, unmasked: a CSE's ID SP-relative ({@code /mn-cse-1}),
+     * an AE's as the topic gives it.
+     */
+    private String receiverId(Exchange exchange) {
+        String receiver = exchange.getProperty(RECEIVER, String.class);
+        if (receiver == null) {
+            return null;
+        }
+        boolean cse = pointsOfAccess.of(receiver) == null;
+        return cse || receiver.contains(":") ? "/" + receiver.replace(':', '/') : receiver;
     }
 
     /** The response primitive in the request's serialization (JSON when the request could not be read as far). */
@@ -142,8 +209,15 @@ public class CseBridge implements CamelContextAware {
         return exchange.getProperty(SERIALIZATION, Serialization.JSON, Serialization.class).write(response);
     }
 
-    /** Counts the response by its status and the time from the request's arrival, once it is handed to the broker. */
+    /**
+     * Counts the response by its status and the time from the request's arrival, once it is handed to the broker, and
+     * keeps it for a redelivery of the request.
+     */
     public void answered(Exchange exchange) {
+        Attempt attempt = exchange.getProperty(ATTEMPT, Attempt.class);
+        if (attempt != null) {
+            attempt.response = exchange.getMessage().getBody(byte[].class);
+        }
         metrics().response(exchange.getProperty(RSC, 5000, Integer.class), exchange.getProperty(STARTED, Long.class));
     }
 
@@ -167,8 +241,8 @@ public class CseBridge implements CamelContextAware {
         }
     }
 
-    private Cache<String, Boolean> recent() {
-        Cache<String, Boolean> cache = recent;
+    private Cache<String, Attempt> recent() {
+        Cache<String, Attempt> cache = recent;
         if (cache == null) {
             synchronized (this) {
                 if (recent == null) {

@@ -125,19 +125,24 @@ public final class HttpBinding {
         return URLEncoder.encode(value.asText(), StandardCharsets.UTF_8);
     }
 
-    /** The response primitive for the CSE's answer to {@code request}. */
-    public static ObjectNode toResponse(JsonNode request, int httpStatus, Map<String, List<String>> headers, JsonNode content) {
+    /** The response primitive for the answer of {@code receiver} (its ID: the CSE-ID, or an AE-ID) to {@code request}. */
+    public static ObjectNode toResponse(JsonNode request, String receiver, int httpStatus, Map<String, List<String>> headers,
+                                        JsonNode content) {
         String rsc = header(headers, "X-M2M-RSC");
-        return response(request, rsc != null && rsc.matches("\\d+") ? Integer.parseInt(rsc) : rscFor(httpStatus), content);
+        return response(request, receiver, rsc != null && rsc.matches("\\d+") ? Integer.parseInt(rsc) : rscFor(httpStatus),
+                content);
     }
 
-    /** A response the bridge gives itself: the status code and {"m2m:dbg": reason}; {@code request} may be unreadable (null). */
-    public static ObjectNode errorResponse(JsonNode request, int rsc, String reason) {
-        return response(request, rsc, JsonNodeFactory.instance.objectNode().put("m2m:dbg", reason));
+    /**
+     * A response the bridge gives itself for {@code receiver}: the status code and {"m2m:dbg": reason}; {@code request}
+     * may be unreadable (null).
+     */
+    public static ObjectNode errorResponse(JsonNode request, String receiver, int rsc, String reason) {
+        return response(request, receiver, rsc, JsonNodeFactory.instance.objectNode().put("m2m:dbg", reason));
     }
 
-    /** rsc, rqi, pc, to (the request's fr), fr (its to), ot and rvi, as far as the request gives them. */
-    private static ObjectNode response(JsonNode request, int rsc, JsonNode content) {
+    /** rsc, rqi, pc, to (the request's fr), fr (the receiver's ID, TS-0004 7.2.1.2), ot and rvi, as far as known. */
+    private static ObjectNode response(JsonNode request, String receiver, int rsc, JsonNode content) {
         JsonNode asked = request == null ? JsonNodeFactory.instance.objectNode() : request;
         ObjectNode response = JsonNodeFactory.instance.objectNode();
         response.put("rsc", rsc);
@@ -148,8 +153,8 @@ public final class HttpBinding {
         if (asked.hasNonNull("fr")) {
             response.put("to", asked.get("fr").asText());
         }
-        if (asked.hasNonNull("to")) {
-            response.put("fr", asked.get("to").asText());
+        if (receiver != null) {
+            response.put("fr", receiver);
         }
         response.put("ot", ONEM2M_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
         if (asked.hasNonNull("rvi")) {
@@ -177,7 +182,8 @@ public final class HttpBinding {
             case 403 -> 4103;
             case 404 -> 4004;
             case 405 -> 4005;
-            case 408 -> 4008;
+            case 406 -> 5207;
+            case 408, 504 -> 4008;
             case 409 -> 4105;
             case 415 -> 4015;
             case 501 -> 5001;
@@ -185,24 +191,35 @@ public final class HttpBinding {
         };
     }
 
-    /** The HTTP status for a oneM2M status (TS-0009 table 6.3.3.1-1, as in shared/reference/onem2m.md). */
+    /**
+     * TS-0009 table 6.3.2-1 (V3.9.1), each response status code of TS-0004 table 6.6.3.9-1 with its HTTP status; the
+     * real CSEs tried (ACME) answer the same.
+     */
+    private static final Map<Integer, Integer> HTTP_STATUS = Map.ofEntries(
+            Map.entry(1000, 202), Map.entry(1001, 202), Map.entry(1002, 202),
+            Map.entry(2000, 200), Map.entry(2001, 201), Map.entry(2002, 200), Map.entry(2004, 200),
+            Map.entry(4000, 400), Map.entry(4001, 501), Map.entry(4004, 404), Map.entry(4005, 405), Map.entry(4008, 504),
+            Map.entry(4015, 415), Map.entry(4101, 403), Map.entry(4102, 400), Map.entry(4103, 403), Map.entry(4104, 409),
+            Map.entry(4105, 409), Map.entry(4106, 403), Map.entry(4107, 403), Map.entry(4108, 403), Map.entry(4109, 403),
+            Map.entry(4110, 400), Map.entry(4111, 403), Map.entry(4112, 403), Map.entry(4113, 403), Map.entry(4114, 403),
+            Map.entry(4115, 403), Map.entry(4116, 403), Map.entry(4117, 403), Map.entry(4118, 404), Map.entry(4119, 404),
+            Map.entry(4120, 400), Map.entry(4121, 404), Map.entry(4122, 400), Map.entry(4123, 400), Map.entry(4124, 409),
+            Map.entry(4125, 404), Map.entry(4126, 400), Map.entry(4127, 403), Map.entry(4128, 403),
+            Map.entry(5000, 500), Map.entry(5001, 501), Map.entry(5103, 404), Map.entry(5105, 403), Map.entry(5106, 403),
+            Map.entry(5107, 404), Map.entry(5203, 403), Map.entry(5204, 500), Map.entry(5205, 403), Map.entry(5206, 501),
+            Map.entry(5207, 406), Map.entry(5208, 403), Map.entry(5209, 500), Map.entry(5210, 500), Map.entry(5211, 500),
+            Map.entry(5212, 500), Map.entry(5214, 500), Map.entry(5215, 500), Map.entry(5216, 500), Map.entry(5217, 500),
+            Map.entry(5218, 500), Map.entry(5219, 500), Map.entry(5220, 500), Map.entry(5221, 500), Map.entry(5222, 500),
+            Map.entry(6003, 404), Map.entry(6005, 404), Map.entry(6010, 400), Map.entry(6020, 500), Map.entry(6021, 500),
+            Map.entry(6022, 400), Map.entry(6023, 400), Map.entry(6024, 400), Map.entry(6025, 500), Map.entry(6026, 500),
+            Map.entry(6028, 400), Map.entry(6029, 400));
+
+    /** The HTTP status for a oneM2M status by {@link #HTTP_STATUS}; a code it lacks by its class (2xxx 200, 4xxx 400, else 500). */
     public static int httpStatus(int rsc) {
-        return switch (rsc) {
-            case 2000, 2002, 2004 -> 200;
-            case 2001 -> 201;
-            case 1000 -> 202;
-            case 4000, 4102 -> 400;
-            case 4004 -> 404;
-            case 4005 -> 405;
-            case 4008 -> 408;
-            case 4015 -> 415;
-            case 4103, 4101, 5105, 5203 -> 403;
-            case 4105, 5106 -> 409;
-            case 5000 -> 500;
-            case 5001 -> 501;
-            case 5103, 5107 -> 404;
-            case 5207 -> 406;
-            default -> rsc >= 2000 && rsc < 3000 ? 200 : rsc >= 4000 && rsc < 5000 ? 400 : 500;
-        };
+        Integer status = HTTP_STATUS.get(rsc);
+        if (status != null) {
+            return status;
+        }
+        return rsc >= 2000 && rsc < 3000 ? 200 : rsc >= 4000 && rsc < 5000 ? 400 : 500;
     }
 }

@@ -1,17 +1,15 @@
 package org.iotgateway.onem2m;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -19,8 +17,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -38,11 +34,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The application side of the binding: a TS-0009 HTTP request to the gateway becomes a request primitive published to
+ * The application side of the binding, as the processor of the route whose {@code from:} is the gateway's TS-0009 HTTP
+ * endpoint: an HTTP request (Camel's HTTP headers, the X-M2M-* headers, the body) becomes a request primitive published to
  * {@code /oneM2M/req/<originator>/<target CSE>/json}; the response primitive that comes back on the response topic,
  * matched by originator and {@code rqi}, becomes the HTTP response ({@code X-M2M-RSC}, the status of the TS-0009 table,
- * {@code pc} as the body). No answer within the timeout is 5103. As the processor of its route it starts with it,
- * and with it the HTTP server whose requests go through that route.
+ * {@code pc} as the body). No answer within the timeout is 5103. It starts and stops with its route.
  * <p>
  * The other way, it stands in on the broker for the AEs that use HTTP ({@link PointsOfAccess}, which learns those that
  * register through this binding): it subscribes to their request topics and hands each request (a notification) to
@@ -53,14 +49,12 @@ public class MqttCseClient extends AsyncProcessorSupport
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttCseClient.class);
 
-    static {
-        // the JDK server writes headers and body separately: without TCP_NODELAY each answer waits ~40 ms for an ACK
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
-    }
-    private static final List<String> FILTER_CRITERIA = List.of("ty", "lbl", "lim", "fu", "cra", "crb", "ms", "us", "sts", "stb",
-            "exb", "exa", "cty", "sza", "szb", "lvl", "ofst", "arp");
+    /** Filter criteria of TS-0004 (m2m:filterCriteria) that TS-0009 carries as query parameters. */
+    private static final Set<String> FILTER_CRITERIA = Set.of("ty", "lbl", "lim", "fu", "cra", "crb", "ms", "us", "sts", "stb",
+            "exb", "exa", "cty", "sza", "szb", "lvl", "ofst", "arp", "clbl", "plbl", "chty", "pty", "fo", "smf");
+    /** The list-typed ones: a list even with one value (ty=4 is [4]), their values numbers or text as TS-0004 types them. */
+    private static final Set<String> NUMBER_LISTS = Set.of("ty", "chty", "pty");
+    private static final Set<String> TEXT_LISTS = Set.of("lbl", "cty", "clbl", "plbl");
 
     private CamelContext camelContext;
     private MqttConnection connection;
@@ -68,17 +62,12 @@ public class MqttCseClient extends AsyncProcessorSupport
     private long timeoutMillis = 10000;
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private Onem2mMetrics metrics;
-    private String host = "0.0.0.0";
-    private int port = 8282;
-    private String requestUri;
     private PointsOfAccess pointsOfAccess = new PointsOfAccess();
     private String notificationUri;
-    private HttpServer server;
     private ProducerTemplate producer;
-    private static final int HTTP_THREADS = 32;
 
     @Override
-    protected void doStart() throws IOException {
+    protected void doStart() {
         metrics = new Onem2mMetrics(GatewayMeters.registry(camelContext), "http_to_mqtt");
         producer = camelContext.createProducerTemplate();
         List<Subscription> subscriptions = new ArrayList<>();
@@ -87,24 +76,11 @@ public class MqttCseClient extends AsyncProcessorSupport
         connection.register(subscriptions, this);
         pointsOfAccess.watch(this);
         connection.acquire();
-        // camel-platform-http cannot serve a second port beside the management one (it finds no single server), so the
-        // binding has an HTTP server of its own, which hands each request to the route whose processor this is
-        server = HttpServer.create(new InetSocketAddress(host, port), 100);
-        server.setExecutor(Executors.newFixedThreadPool(HTTP_THREADS, task -> {
-            Thread thread = new Thread(task, "onem2m-http");
-            thread.setDaemon(true);
-            return thread;
-        }));
-        server.createContext("/", this::serve);
-        server.start();
-        LOG.info("oneM2M HTTP binding on http://{}:{}/ (requests go to {} over MQTT)", host, port, targetCseId);
     }
 
     @Override
     protected void doStop() {
         pointsOfAccess.watch(null);
-        server.stop(1);
-        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
         connection.unregister(this);
         connection.release();
         pending.values().forEach(waiting -> waiting.completeExceptionally(new IllegalStateException("the gateway is stopping")));
@@ -128,35 +104,6 @@ public class MqttCseClient extends AsyncProcessorSupport
     public void removed(String aeId) {
         LOG.info("oneM2M: {} is no longer reached over HTTP here", aeId);
         connection.unsubscribe(this, requestsTo(aeId).filter());
-    }
-
-    private void serve(HttpExchange http) throws IOException {
-        try (http) {
-            Exchange exchange = producer.send(requestUri, camel -> {
-                Message message = camel.getMessage();
-                http.getRequestHeaders().forEach((name, values) -> message.setHeader(name, values.get(0)));
-                message.setHeader(Exchange.HTTP_METHOD, http.getRequestMethod());
-                message.setHeader(Exchange.HTTP_PATH, http.getRequestURI().getRawPath());
-                message.setHeader(Exchange.HTTP_QUERY, http.getRequestURI().getRawQuery());
-                message.setBody(http.getRequestBody().readAllBytes());
-            });
-            Message answer = exchange.getMessage();
-            if (exchange.getException() != null) {
-                LOG.warn("oneM2M HTTP request failed in its route", exchange.getException());
-                respond(answer, HttpBinding.errorResponse(null, 5000, "the gateway failed: " + exchange.getException().getMessage()),
-                        Serialization.JSON, System.nanoTime());
-            }
-            answer.getHeaders().forEach((name, value) -> {
-                if (name.startsWith("X-M2M-") || name.equals("Content-Location") || name.equals(Exchange.CONTENT_TYPE)) {
-                    http.getResponseHeaders().set(name, String.valueOf(value));
-                }
-            });
-            byte[] body = answer.getBody(byte[].class) == null ? new byte[0] : answer.getBody(byte[].class);
-            http.sendResponseHeaders(answer.getHeader(Exchange.HTTP_RESPONSE_CODE, 500, Integer.class), body.length == 0 ? -1 : body.length);
-            if (body.length > 0) {
-                http.getResponseBody().write(body);
-            }
-        }
     }
 
     @Override
@@ -209,13 +156,16 @@ public class MqttCseClient extends AsyncProcessorSupport
                         }
                         String reason = late ? "no response from " + targetCseId + " over MQTT within " + timeoutMillis + " ms"
                                 : "cannot reach " + targetCseId + " over MQTT: " + failure.getMessage();
-                        respond(exchange.getMessage(), HttpBinding.errorResponse(sent, Onem2mException.TARGET_NOT_REACHABLE, reason),
+                        respond(exchange.getMessage(), HttpBinding.errorResponse(sent, null, Onem2mException.TARGET_NOT_REACHABLE, reason),
                                 answerIn, started);
                         callback.done(false);
                     });
             return false;
         } catch (Onem2mException e) {
-            respond(exchange.getMessage(), HttpBinding.errorResponse(request, e.rsc(), e.getMessage()), answerIn, started);
+            // a request that could not be read is answered to the X-M2M-RI it carried all the same
+            JsonNode asked = request != null ? request : JsonNodeFactory.instance.objectNode()
+                    .put("rqi", http.getHeader("X-M2M-RI", "", String.class));
+            respond(exchange.getMessage(), HttpBinding.errorResponse(asked, null, e.rsc(), e.getMessage()), answerIn, started);
             callback.done(true);
             return true;
         }
@@ -232,7 +182,7 @@ public class MqttCseClient extends AsyncProcessorSupport
             throw new Onem2mException(Onem2mException.BAD_REQUEST, "X-M2M-Origin and X-M2M-RI are required");
         }
         Serialization sent = Serialization.ofMediaType(contentType);
-        if (!contentType.isEmpty() && sent == null) {
+        if (!contentType.isEmpty() && (sent == null || sent.refusal() != null)) {
             throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "Content-Type " + contentType
                     + " is not supported: send JSON or CBOR");
         }
@@ -299,11 +249,12 @@ public class MqttCseClient extends AsyncProcessorSupport
                 default -> {
                     if (FILTER_CRITERIA.contains(name)) {
                         ObjectNode criteria = request.has("fc") ? (ObjectNode) request.get("fc") : request.putObject("fc");
-                        if (value.contains("+")) {
-                            ArrayNode values = criteria.putArray(name);
+                        if (NUMBER_LISTS.contains(name) || TEXT_LISTS.contains(name)) {
+                            // several values as a+b, or the parameter repeated: one list either way
+                            ArrayNode values = criteria.has(name) ? (ArrayNode) criteria.get(name) : criteria.putArray(name);
                             for (String one : value.split("\\+")) {
-                                values.add(one.matches("-?\\d+") ? JsonNodeFactory.instance.numberNode(Long.parseLong(one))
-                                        : JsonNodeFactory.instance.textNode(one));
+                                values.add(NUMBER_LISTS.contains(name) && one.matches("-?\\d+")
+                                        ? JsonNodeFactory.instance.numberNode(Long.parseLong(one)) : JsonNodeFactory.instance.textNode(one));
                             }
                         } else {
                             criteria.set(name, typed);
@@ -382,20 +333,6 @@ public class MqttCseClient extends AsyncProcessorSupport
     /** CSE-ID of the CSE reached over MQTT (the receiver in the request topic). */
     public void setTargetCseId(String targetCseId) {
         this.targetCseId = targetCseId;
-    }
-
-    /** Address and port of the gateway's TS-0009 HTTP binding. */
-    public void setHost(String host) {
-        this.host = host;
-    }
-
-    public void setPort(int port) {
-        this.port = port;
-    }
-
-    /** The route each HTTP request is handed to; it ends with this processor. */
-    public void setRequestUri(String requestUri) {
-        this.requestUri = requestUri;
     }
 
     /** The AEs reached over HTTP: their requests are taken from the broker and handed to {@code notificationUri}. */

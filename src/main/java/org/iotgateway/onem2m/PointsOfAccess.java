@@ -30,6 +30,11 @@ public class PointsOfAccess {
     private static final Logger LOG = LoggerFactory.getLogger(PointsOfAccess.class);
 
     private final Map<String, URI> byAe = new ConcurrentHashMap<>();
+    /**
+     * The addresses a learned AE is deleted by (CSE-relative: its AE-ID, its resource ID, its structured path), to
+     * forget it when a DELETE's answer names no AE (the default result content of a DELETE is none).
+     */
+    private final Map<String, String> aeByAddress = new ConcurrentHashMap<>();
     private volatile Watcher watcher;
 
     /** {@code CAE1=http://10.0.0.7:9000/notify,CAE2=https://app.example/onem2m}; empty for none. */
@@ -75,6 +80,13 @@ public class PointsOfAccess {
         int rsc = response.path("rsc").asInt();
         JsonNode answered = response.path("pc").path("m2m:ae");
         String aeId = answered.path("aei").asText("");
+        if (op == 4 && rsc == 2002) {
+            String deleted = aeId.isEmpty() ? aeByAddress.get(cseRelative(request.path("to").asText())) : OneM2mTopic.mask(aeId);
+            if (deleted != null) {
+                remove(deleted);
+            }
+            return CompletableFuture.completedFuture(null);
+        }
         if (aeId.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
@@ -83,6 +95,11 @@ public class PointsOfAccess {
         URI poa = firstHttp(answered.has("poa") ? answered.get("poa") : asked);
         if ((op == 1 && rsc == 2001 && request.path("ty").asInt() == 2) || (op == 3 && rsc == 2004)) {
             if (poa != null && isTopicLevel(masked)) {
+                if (op == 1) {
+                    String name = answered.path("rn").asText(request.path("pc").path("m2m:ae").path("rn").asText(""));
+                    addresses(masked, aeId, answered.path("ri").asText(""),
+                            name.isEmpty() ? "" : cseRelative(request.path("to").asText()) + "/" + name);
+                }
                 return add(masked, poa);
             } else if (poa != null) {
                 // the CSE's answer goes back to the AE all the same; only its notifications cannot be carried
@@ -90,10 +107,29 @@ public class PointsOfAccess {
             } else if (op == 3 && (answered.has("poa") || asked.isArray())) {
                 remove(masked);
             }
-        } else if (op == 4 && rsc == 2002) {
-            remove(masked);
         }
         return CompletableFuture.completedFuture(null);
+    }
+
+    private void addresses(String maskedAeId, String... addresses) {
+        for (String address : addresses) {
+            if (!address.isEmpty()) {
+                aeByAddress.put(cseRelative(address), maskedAeId);
+            }
+        }
+    }
+
+    /** {@code //sp/cse/x} and {@code /cse/x} → {@code x}: the address relative to the CSE that hosts it. */
+    static String cseRelative(String to) {
+        if (to.startsWith("//")) {
+            String[] parts = to.substring(2).split("/", 3);
+            return parts.length == 3 ? parts[2] : "";
+        }
+        if (to.startsWith("/")) {
+            int slash = to.indexOf('/', 1);
+            return slash < 0 ? "" : to.substring(slash + 1);
+        }
+        return to;
     }
 
     private static boolean isTopicLevel(String maskedAeId) {
@@ -109,6 +145,7 @@ public class PointsOfAccess {
     }
 
     private void remove(String maskedAeId) {
+        aeByAddress.values().removeIf(maskedAeId::equals);
         if (byAe.remove(maskedAeId) != null && watcher != null) {
             watcher.removed(maskedAeId);
         }

@@ -13,11 +13,13 @@ import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 
 /**
  * The serializations of primitives the binding speaks: JSON and CBOR (TS-0010 topic suffix {@code json}/{@code cbor},
- * TS-0009 {@code application/json}/{@code application/cbor}); XML is refused with 4015.
+ * TS-0009 {@code application/json}/{@code application/cbor}). XML requests are refused with 4015, in XML
+ * ({@link XmlPrimitive}): reading one gives only its header fields.
  */
 enum Serialization {
     JSON("json", "application/json", new ObjectMapper()),
-    CBOR("cbor", "application/cbor", new ObjectMapper(new CBORFactory()));
+    CBOR("cbor", "application/cbor", new ObjectMapper(new CBORFactory())),
+    XML("xml", "application/xml", new ObjectMapper());
 
     private final String suffix;
     private final String mediaType;
@@ -37,8 +39,17 @@ enum Serialization {
         if (suffix.equals("cbor")) {
             return CBOR;
         }
+        if (suffix.equals("xml")) {
+            return XML;
+        }
         throw new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE, "serialization '" + suffix
                 + "' is not supported: this bridge speaks JSON and CBOR");
+    }
+
+    /** The refusal of a primitive in this serialization, or null when the bridge carries it. */
+    Onem2mException refusal() {
+        return this == XML ? new Onem2mException(Onem2mException.UNSUPPORTED_MEDIA_TYPE,
+                "XML primitives are not supported: this bridge speaks JSON and CBOR") : null;
     }
 
     /** By an HTTP Content-Type or Accept header ({@code application/json;ty=2}, {@code application/cbor}); null for none. */
@@ -47,7 +58,7 @@ enum Serialization {
             return null;
         }
         String type = header.toLowerCase(Locale.ROOT);
-        return type.contains("cbor") ? CBOR : type.contains("json") ? JSON : null;
+        return type.contains("cbor") ? CBOR : type.contains("json") ? JSON : type.contains("xml") ? XML : null;
     }
 
     String suffix() {
@@ -60,6 +71,9 @@ enum Serialization {
 
     /** No content, or only white space, reads as a missing node. @throws Onem2mException 4000 naming what is malformed */
     JsonNode read(byte[] bytes) throws Onem2mException {
+        if (this == XML) {
+            return XmlPrimitive.readHeader(bytes);
+        }
         try {
             return mapper.readTree(bytes);
         } catch (IOException e) {
@@ -70,6 +84,9 @@ enum Serialization {
     }
 
     byte[] write(JsonNode primitive) {
+        if (this == XML) {
+            return XmlPrimitive.write(primitive);
+        }
         if (this == JSON) {
             return primitive.toString().getBytes(StandardCharsets.UTF_8);
         }

@@ -117,7 +117,7 @@ class HttpBindingTest {
             Map<String, List<String>> headers = new LinkedHashMap<>();
             lines.stream().skip(1).map(line -> line.split(":\\s*", 2)).forEach(header -> headers.put(header[0], List.of(header[1])));
             String body = headAndBody.length > 1 ? headAndBody[1].trim() : "";
-            JsonNode response = HttpBinding.toResponse(request, status, headers, body.isEmpty() ? null : JSON.readTree(body));
+            JsonNode response = HttpBinding.toResponse(request, "/mn-cse-1", status, headers, body.isEmpty() ? null : JSON.readTree(body));
             assertThat(response.path("rsc").asText()).isEqualTo(headers.get("x-m2m-rsc").get(0));
             rscs.add(response.path("rsc").asInt());
             if (!body.isEmpty()) {
@@ -126,8 +126,8 @@ class HttpBindingTest {
         }
         // among them a deletion answered "200 OK" with X-M2M-RSC 2002
         assertThat(rscs).contains(2000, 2001, 4004, 2002);
-        assertThat(HttpBinding.toResponse(request, 201, Map.of(), null).path("rsc").asInt()).isEqualTo(2001);
-        assertThat(HttpBinding.toResponse(request, 404, Map.of("X-M2M-RSC", List.of("None")), null).path("rsc").asInt()).isEqualTo(4004);
+        assertThat(HttpBinding.toResponse(request, "/mn-cse-1", 201, Map.of(), null).path("rsc").asInt()).isEqualTo(2001);
+        assertThat(HttpBinding.toResponse(request, "/mn-cse-1", 404, Map.of("X-M2M-RSC", List.of("None")), null).path("rsc").asInt()).isEqualTo(4004);
     }
 
     @Test
@@ -139,7 +139,7 @@ class HttpBindingTest {
                 continue;
             }
             int rsc = captured.path("rsc").asInt();
-            JsonNode response = HttpBinding.toResponse(request, HttpBinding.httpStatus(rsc), Map.of("X-M2M-RSC", List.of(Integer.toString(rsc))),
+            JsonNode response = HttpBinding.toResponse(request, "/mn-cse-1", HttpBinding.httpStatus(rsc), Map.of("X-M2M-RSC", List.of(Integer.toString(rsc))),
                     captured.get("pc"));
             assertThat(response.path("rsc").asInt()).isEqualTo(rsc);
             assertThat(response.path("rqi")).isEqualTo(captured.path("rqi"));
@@ -148,18 +148,32 @@ class HttpBindingTest {
         }
     }
 
+    /** TS-0009 V3.9.1 table 6.3.2-1, written out here from the specification, every row. */
     @Test
-    void should_map_response_status_codes_as_the_ts_0009_table() {
-        Map<Integer, Integer> table = new LinkedHashMap<>();
-        for (int[] row : new int[][] {{2000, 200}, {2002, 200}, {2004, 200}, {2001, 201}, {1000, 202}, {4000, 400}, {4102, 400},
-            {4004, 404}, {4005, 405}, {4008, 408}, {4015, 415}, {4103, 403}, {4101, 403}, {5105, 403}, {5203, 403}, {4105, 409},
-            {5106, 409}, {5000, 500}, {5001, 501}, {5103, 404}, {5107, 404}, {5207, 406}}) {
-            table.put(row[0], row[1]);
+    void should_map_every_response_status_code_of_the_ts_0009_table() {
+        int[][] table = {
+            {1000, 202}, {1001, 202}, {1002, 202}, {2000, 200}, {2001, 201}, {2002, 200}, {2004, 200},
+            {4000, 400}, {4001, 501}, {4004, 404}, {4005, 405}, {4008, 504}, {4015, 415}, {4101, 403}, {4102, 400},
+            {4103, 403}, {4104, 409}, {4105, 409}, {4106, 403}, {4107, 403}, {4108, 403}, {4109, 403}, {4110, 400},
+            {4111, 403}, {4112, 403}, {4113, 403}, {4114, 403}, {4115, 403}, {4116, 403}, {4117, 403}, {4118, 404},
+            {4119, 404}, {4120, 400}, {4121, 404}, {4122, 400}, {4123, 400}, {4124, 409}, {4125, 404}, {4126, 400},
+            {4127, 403}, {4128, 403},
+            {5000, 500}, {5001, 501}, {5103, 404}, {5105, 403}, {5106, 403}, {5107, 404}, {5203, 403}, {5204, 500},
+            {5205, 403}, {5206, 501}, {5207, 406}, {5208, 403}, {5209, 500}, {5210, 500}, {5211, 500}, {5212, 500},
+            {5214, 500}, {5215, 500}, {5216, 500}, {5217, 500}, {5218, 500}, {5219, 500}, {5220, 500}, {5221, 500},
+            {5222, 500},
+            {6003, 404}, {6005, 404}, {6010, 400}, {6020, 500}, {6021, 500}, {6022, 400}, {6023, 400}, {6024, 400},
+            {6025, 500}, {6026, 500}, {6028, 400}, {6029, 400},
+        };
+        for (int[] row : table) {
+            assertThat(HttpBinding.httpStatus(row[0])).as("rsc " + row[0]).isEqualTo(row[1]);
         }
-        table.forEach((rsc, status) -> assertThat(HttpBinding.httpStatus(rsc)).as("rsc " + rsc).isEqualTo(status));
+        assertThat(HttpBinding.httpStatus(4199)).as("a 4xxx code the table lacks").isEqualTo(400);
+        assertThat(HttpBinding.httpStatus(5299)).as("a 5xxx code the table lacks").isEqualTo(500);
         assertThat(HttpBinding.rscFor(200)).isEqualTo(2000);
         assertThat(HttpBinding.rscFor(201)).isEqualTo(2001);
         assertThat(HttpBinding.rscFor(415)).isEqualTo(4015);
+        assertThat(HttpBinding.rscFor(504)).isEqualTo(4008);
         assertThat(HttpBinding.rscFor(503)).isEqualTo(5000);
     }
 }

@@ -1,5 +1,6 @@
 package org.iotgateway.onem2m;
 
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -110,7 +111,11 @@ class HttpToMqttTest {
         HttpResponse<String> xml = send(http("/cse-base").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-xml")
                 .header("Content-Type", "application/xml;ty=3").POST(HttpRequest.BodyPublishers.ofString("<m2m:cnt/>")));
         assertThat(xml.statusCode()).isEqualTo(415);
-        assertThat(xml.body()).isEqualTo("{\"m2m:dbg\":\"Content-Type application/xml;ty=3 is not supported: send JSON or CBOR\"}");
+        assertThat(xml.headers().firstValue("X-M2M-RI")).hasValue("h-xml");
+        assertThat(xml.headers().firstValue("Content-Type")).hasValue("application/xml");
+        assertThat(xml.body()).as("refused in the serialization it was sent in").isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                + "<m2m:dbg xmlns:m2m=\"http://www.onem2m.org/xml/protocols\">Content-Type application/xml;ty=3 is not supported:"
+                + " send JSON or CBOR</m2m:dbg>");
     }
 
     @Test
@@ -131,6 +136,71 @@ class HttpToMqttTest {
         assertThat(response.statusCode()).isEqualTo(404);
         assertThat(response.headers().firstValue("X-M2M-RSC")).hasValue("4004");
         assertThat(response.body()).isEqualTo("{\"m2m:dbg\":\"resource does not exist\"}");
+    }
+
+    @Test
+    void should_send_list_typed_filter_criteria_as_lists_even_with_one_value() throws Exception {
+        var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return send(http("/cse-base?fu=1&ty=4&lbl=probe&lim=5").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-one")
+                        .header("X-M2M-RVI", "3").GET());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        JsonNode request = mqttCse.answerNext("{\"rsc\":2000,\"pc\":{\"m2m:uril\":[\"cse-base/app1/data/cin1\"]}}");
+        assertThat(request.path("fc").toString()).isEqualTo("{\"fu\":1,\"ty\":[4],\"lbl\":[\"probe\"],\"lim\":5}");
+        assertThat(pending.get(10, TimeUnit.SECONDS).statusCode()).as("the strict CSE took it").isEqualTo(200);
+
+        pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return send(http("/cse-base?fu=1&lbl=a&lbl=b+c&cty=text%2Fplain").header("X-M2M-Origin", "Capp1")
+                        .header("X-M2M-RI", "h-repeated").GET());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        request = mqttCse.answerNext("{\"rsc\":2000,\"pc\":{\"m2m:uril\":[]}}");
+        assertThat(request.path("fc").toString()).isEqualTo("{\"fu\":1,\"lbl\":[\"a\",\"b\",\"c\"],\"cty\":[\"text/plain\"]}");
+        assertThat(pending.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void should_give_the_ts_0009_http_status_of_each_cse_answer() throws Exception {
+        for (int[] row : new int[][] {{4008, 504}, {4001, 501}, {4117, 403}, {4124, 409}, {2002, 200}}) {
+            var pending = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return send(http("/cse-base").header("X-M2M-Origin", "Capp1").header("X-M2M-RI", "h-" + row[0]).GET());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            mqttCse.answerNext("{\"rsc\":" + row[0] + "}");
+            HttpResponse<String> response = pending.get(10, TimeUnit.SECONDS);
+            assertThat(response.statusCode()).as("rsc " + row[0]).isEqualTo(row[1]);
+            assertThat(response.headers().firstValue("X-M2M-RSC")).hasValue(Integer.toString(row[0]));
+        }
+    }
+
+    @Test
+    void should_echo_the_request_id_on_its_own_error_answers_with_header_names_in_their_canonical_case() throws Exception {
+        String noOrigin = rawExchange("GET /cse-base HTTP/1.1\r\nHost: gw\r\nX-M2M-RI: h-no-origin\r\nConnection: close\r\n\r\n");
+        assertThat(noOrigin).startsWith("HTTP/1.1 400").contains("\r\nX-M2M-RSC: 4000\r\n", "\r\nX-M2M-RI: h-no-origin\r\n");
+
+        String body = "{\"m2m:cnt\":";
+        String malformed = rawExchange("POST /cse-base HTTP/1.1\r\nHost: gw\r\nX-M2M-Origin: Capp1\r\nX-M2M-RI: h-malformed\r\n"
+                + "Content-Type: application/json;ty=3\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+        assertThat(malformed).startsWith("HTTP/1.1 400").contains("\r\nX-M2M-RSC: 4000\r\n", "\r\nX-M2M-RI: h-malformed\r\n",
+                "malformed JSON");
+    }
+
+    /** A request written on a socket as is, and the whole answer as it came (header names as the gateway wrote them). */
+    private static String rawExchange(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", Integer.parseInt(gateway.property("onem2m.http-port")))) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     @Test

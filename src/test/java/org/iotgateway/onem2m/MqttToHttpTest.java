@@ -80,6 +80,7 @@ class MqttToHttpTest {
         assertThat(created.path("rqi").asText()).isEqualTo("t3-create-ae");
         assertThat(created.path("rvi").asText()).isEqualTo("3");
         assertThat(created.path("to").asText()).isEqualTo("CAE1");
+        assertThat(created.path("fr").asText()).as("the receiver's ID, the CSE-ID").isEqualTo("/" + CSE);
         assertThat(created.path("ot").asText()).matches("\\d{8}T\\d{6}");
         assertThat(created.path("pc").path("m2m:ae").path("aei").asText()).isEqualTo("CmyAE");
         StubCse.Received call = lastCall();
@@ -148,9 +149,14 @@ class MqttToHttpTest {
         assertThat(late.path("rsc").asInt()).isEqualTo(5103);
         assertThat(late.path("pc").path("m2m:dbg").asText()).isEqualTo("the CSE at " + cse.url() + " did not answer within 1000 ms");
 
-        JsonNode xml = ask("xml", "<m2m:rqp/>");
-        assertThat(xml.path("rsc").asInt()).isEqualTo(4015);
-        assertThat(xml.path("pc").path("m2m:dbg").asText()).isEqualTo("serialization 'xml' is not supported: this bridge speaks JSON and CBOR");
+        ae.publish("/oneM2M/req/CAE1/" + CSE + "/xml", ("<?xml version=\"1.0\"?><m2m:rqp xmlns:m2m=\"http://www.onem2m.org/xml/protocols\">"
+                + "<op>2</op><to>onem2m</to><fr>CAE1</fr><rqi>t-xml</rqi><rvi>3</rvi></m2m:rqp>").getBytes(StandardCharsets.UTF_8), 1, false);
+        Received xml = responses.poll(15, TimeUnit.SECONDS);
+        assertThat(xml.topic()).isEqualTo("/oneM2M/resp/CAE1/" + CSE + "/xml");
+        assertThat(xml.text()).as("answered in XML, which its originator reads").startsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                + "<m2m:rsp xmlns:m2m=\"http://www.onem2m.org/xml/protocols\"><rsc>4015</rsc><rqi>t-xml</rqi><pc><m2m:dbg>XML primitives"
+                + " are not supported: this bridge speaks JSON and CBOR</m2m:dbg></pc><to>CAE1</to><fr>/" + CSE + "</fr><ot>")
+                .endsWith("</ot><rvi>3</rvi></m2m:rsp>");
 
         assertThat(gateway.metrics()).contains("onem2m_responses_total{direction=\"mqtt_to_http\",rsc=\"4000\"}",
                 "onem2m_timeouts_total{direction=\"mqtt_to_http\"} 1.0");
@@ -177,12 +183,18 @@ class MqttToHttpTest {
     }
 
     @Test
-    void should_answer_a_redelivered_request_once() throws Exception {
+    void should_answer_a_redelivered_request_with_its_response_and_carry_a_new_request_that_reuses_its_rqi() throws Exception {
         String request = "{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"t-twice\"}";
-        assertThat(ask(request).path("rsc").asInt()).isEqualTo(2000);
+        JsonNode first = ask(request);
+        assertThat(first.path("rsc").asInt()).isEqualTo(2000);
         int calls = cse.received.size();
-        ae.publish("/oneM2M/req/CAE1/" + CSE + "/json", request.getBytes(StandardCharsets.UTF_8), 1, false);
-        assertThat(responses.poll(2, TimeUnit.SECONDS)).isNull();
+
+        JsonNode again = ask(request);
+        assertThat(again).as("the response already given, not a second call").isEqualTo(first);
         assertThat(cse.received).hasSize(calls);
+
+        JsonNode reused = ask("{\"op\":2,\"to\":\"onem2m/doesnotexist\",\"fr\":\"CAE1\",\"rqi\":\"t-twice\"}");
+        assertThat(reused.path("rsc").asInt()).as("another request under the same rqi is carried").isEqualTo(4004);
+        assertThat(cse.received).hasSize(calls + 1);
     }
 }

@@ -44,7 +44,7 @@ class NotificationTest {
         downPort = RunningGateway.freeTcpPort();
         gateway = RunningGateway.startOnly("onem2m", Map.of("onem2m.enabled", "true", "onem2m.mqtt-cse-id", CSE,
                 "onem2m.mqtt-to-http-enabled", "false", "onem2m.http-timeout-millis", "1000",
-                "onem2m.http-aes", "Cconfigured=" + ae.url() + "/notify?app=1, Cdown=http://127.0.0.1:" + downPort + "/n"));
+                "onem2m.http-aes", "Cconfigured=" + ae.url() + "/notify?app=1, Cdown=http://127.0.0.1:" + downPort + "/n, Cbare=" + ae.url()));
         gateway.awaitMqttReady("onem2mMqtt");
         mqttCse = new MqttBoundCse(gateway.property("onem2m.mqtt-url"), CSE);
         responses = mqttCse.client.subscribe("/oneM2M/resp/" + CSE + "/#");
@@ -126,16 +126,25 @@ class NotificationTest {
         assertThat(delivered.pathAndQuery()).isEqualTo("/learned");
         assertThat(delivered.requestId()).isEqualTo(response.path("rqi").asText());
 
-        CompletableFuture<HttpResponse<String>> deletion = HTTP.sendAsync(gateway("/cse-base/learned")
+        // answered as a CSE does by default (rcn 0): 2002 and no content, so only the address names the AE
+        CompletableFuture<HttpResponse<String>> deletion = HTTP.sendAsync(gateway("/~/" + CSE + "/cse-base/learned")
                 .header("X-M2M-Origin", "Clearned").header("X-M2M-RI", "h-deregister").DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
-        mqttCse.answerNext("{\"rsc\":2002,\"pc\":{\"m2m:ae\":{\"rn\":\"learned\",\"ri\":\"ae9\",\"aei\":\"Clearned\"}}}");
+        mqttCse.answerNext("{\"rsc\":2002}");
         assertThat(deletion.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         // forgotten as the deletion is answered; a request still delivered by the old subscription is ignored
         assertThat(gateway.context().getRegistry().lookupByNameAndType("onem2mPointsOfAccess", PointsOfAccess.class).of("Clearned")).isNull();
         ae.received.clear();
         assertThat(notify("Clearned", notification("Clearned", "n-after-delete"), 1500)).isNull();
         assertThat(ae.received).isEmpty();
+    }
+
+    @Test
+    void should_post_to_the_path_of_the_to_parameter_when_the_point_of_access_names_no_path() throws Exception {
+        JsonNode response = notify("Cbare", notification("Cbare", "n-bare"), 10_000);
+        assertThat(response.path("rsc").asInt()).isEqualTo(2000);
+        StubCse.Received delivered = ae.received.poll(5, TimeUnit.SECONDS);
+        assertThat(delivered.pathAndQuery()).as("TS-0009 6.2.2.1: / and the To parameter").isEqualTo("/Cbare");
     }
 
     private static HttpRequest.Builder gateway(String path) {
