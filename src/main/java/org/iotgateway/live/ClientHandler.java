@@ -3,10 +3,14 @@ package org.iotgateway.live;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -20,6 +24,8 @@ import org.slf4j.LoggerFactory;
 final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientHandler.class);
+    /** The name Netty's handshaker gives the frame decoder it adds. */
+    private static final String WEBSOCKET_DECODER = "wsdecoder";
 
     private final LiveFeed feed;
     private FeedClient client;
@@ -46,6 +52,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, truncate(reason)));
             return;
         }
+        // between the frame decoder and the protocol handler, which would close the connection at once
+        ctx.pipeline().addAfter(WEBSOCKET_DECODER, "live-frame-violations", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext violated, Throwable cause) {
+                if (cause instanceof CorruptedWebSocketFrameException corrupted) {
+                    closeWithReason(violated, corrupted.closeStatus(), corrupted.getMessage());
+                } else {
+                    violated.fireExceptionCaught(cause);
+                }
+            }
+        });
         shard = feed.shardOf(ctx.channel().eventLoop());
         client = new FeedClient(ctx.channel(), shard, filters, feed.getClientQueueSize());
         shard.add(client);
@@ -76,9 +93,14 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (client == null) {
                 return;
             }
-            if (message instanceof TextWebSocketFrame text) {
+            if (message instanceof TextWebSocketFrame text && text.content().readableBytes() > feed.getMaxRequestBytes()) {
+                feed.rejectedRequest();
+                reply(ClientRequest.reply(null, "error", "a request of " + text.content().readableBytes()
+                        + " bytes is over the limit of " + feed.getMaxRequestBytes() + " bytes (live.max-request-bytes)"));
+            } else if (message instanceof TextWebSocketFrame text) {
                 handle(text.text());
             } else if (message instanceof WebSocketFrame) {
+                feed.rejectedRequest();
                 reply(ClientRequest.reply(null, "error", "requests are JSON text frames"));
             }
         } finally {
@@ -140,8 +162,35 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Ends a connection whose frames cannot be read on (one over the frame limit, a protocol error): the close frame
+     * with the reason goes out, then the write side is shut while what the browser still sends is read and dropped,
+     * so that it gets the reason, not a reset. The connection closes when the browser closes, or after 5 s.
+     */
+    private void closeWithReason(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
+        feed.rejectedRequest();
+        if (client != null) {
+            shard.remove(client);
+            client = null;
+        }
+        LOG.info("Live feed: closing {}: {}", ctx.channel().remoteAddress(), reason);
+        ctx.channel().writeAndFlush(new CloseWebSocketFrame(status, truncate(reason))).addListener(written -> {
+            if (ctx.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+            }
+            ctx.executor().schedule(() -> ctx.channel().close(), 5, TimeUnit.SECONDS);
+        });
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException && client != null) {
+            // a request in fragments past the frame limit: the aggregator drops its remaining fragments unread
+            feed.rejectedRequest();
+            reply(ClientRequest.reply(null, "error", "a request of more than " + feed.maxFrameBytes()
+                    + " bytes is over the limit of " + feed.getMaxRequestBytes() + " bytes (live.max-request-bytes)"));
+            return;
+        }
         LOG.debug("Live feed: closing {} after {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
     }

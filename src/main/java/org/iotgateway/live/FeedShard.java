@@ -2,9 +2,11 @@ package org.iotgateway.live;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,6 +36,9 @@ final class FeedShard {
     // read by the MQTT thread when it has to skip this loop
     private volatile int clientCount;
     private boolean retainedFullReported;
+    /** The resubscription whose replay is being collected, and the topics it replayed (see {@link #startResync}). */
+    private long resync;
+    private final Set<String> replayed = new HashSet<>();
     private long retainedBytes;
     private long sent;
     private long dropped;
@@ -60,6 +65,9 @@ final class FeedShard {
 
     private void deliver(String topic, ByteBuf frame, boolean retainedFlag, boolean clearsRetained) {
         try {
+            if (resync != 0 && retainedFlag) {
+                replayed.add(topic);
+            }
             if (clearsRetained) {
                 forgetRetained(topic);
             } else if (retainedFlag) {
@@ -187,6 +195,29 @@ final class FeedShard {
                 client.channel.eventLoop().schedule(() -> client.channel.close(), 2, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * The connection subscribes again (after a reconnect): the broker replays the retained messages it holds, and a
+     * kept one it does not replay (a broker restarted without persistence) is stale.
+     */
+    void startResync(long round) {
+        resync = round;
+        replayed.clear();
+    }
+
+    /** The replay of {@code round} is over: retained messages it did not bring are forgotten. */
+    void endResync(long round) {
+        if (resync != round) {
+            return;
+        }
+        List<String> stale = retained.keySet().stream().filter(topic -> !replayed.contains(topic)).toList();
+        stale.forEach(this::forgetRetained);
+        if (!stale.isEmpty()) {
+            LOG.info("Live feed: {} retained messages the broker no longer holds are not replayed any more", stale.size());
+        }
+        resync = 0;
+        replayed.clear();
     }
 
     void releaseRetained() {

@@ -6,6 +6,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import io.micrometer.core.instrument.Counter;
@@ -28,6 +29,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -41,6 +44,7 @@ import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
@@ -72,6 +76,26 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private boolean dashboardEnabled = true;
     private String clientPublishTopics;
     private String clientPublishUri = "direct:live-client-publish";
+    private MqttConnection connection;
+    /** Seconds after the broker granted a resubscription until its retained replay counts as complete. */
+    private static final int RESYNC_SETTLE_SECONDS = 3;
+    private final AtomicLong resyncRounds = new AtomicLong();
+    private final MqttConnection.SubscriptionWatcher resyncRetained = new MqttConnection.SubscriptionWatcher() {
+        private volatile long round;
+
+        @Override
+        public void subscribing() {
+            long started = resyncRounds.incrementAndGet();
+            round = started;
+            shardList.forEach(shard -> shard.loop.execute(() -> shard.startResync(started)));
+        }
+
+        @Override
+        public void subscribed() {
+            long ending = round;
+            shardList.forEach(shard -> shard.loop.schedule(() -> shard.endResync(ending), RESYNC_SETTLE_SECONDS, TimeUnit.SECONDS));
+        }
+    };
 
     private final Map<EventExecutor, FeedShard> shards = new IdentityHashMap<>();
     // read by the metrics scrape too
@@ -110,8 +134,13 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         }
         shardList = List.copyOf(created);
         Map<String, HttpGate.Asset> dashboard = dashboardEnabled ? HttpGate.dashboard(path) : Map.of();
+        // a request over maxRequestBytes is read and answered as a bad request, and so is one sent in fragments past the
+        // frame limit (the rest is dropped unread); a single frame over that limit, which bounds what a connection can
+        // make the gateway hold, cannot be skipped and ends the connection with its reason (ClientHandler)
         WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(path).checkStartsWith(true).maxFramePayloadLength(maxRequestBytes)
+                .websocketPath(path).checkStartsWith(true)
+                .decoderConfig(WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(maxFrameBytes())
+                        .closeOnProtocolViolation(false).build())
                 .handleCloseFrames(true).dropPongFrames(true).build();
         ServerBootstrap bootstrap = new ServerBootstrap().group(acceptor, workers)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
@@ -125,6 +154,8 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                                 .addLast(new HttpObjectAggregator(maxRequestBytes))
                                 .addLast(new HttpGate(path, bearerToken, dashboard))
                                 .addLast(new WebSocketServerProtocolHandler(websocket))
+                                // a request a browser sends in fragments is handled whole
+                                .addLast(new WebSocketFrameAggregator(maxFrameBytes()))
                                 .addLast(new ClientHandler(LiveFeed.this));
                     }
                 });
@@ -135,6 +166,9 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
             throw new IllegalStateException("Live feed cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
         allocator = server.alloc();
+        if (connection != null) {
+            connection.watchSubscriptions(resyncRetained);
+        }
         if (!publishAllowList.isEmpty() && camelContext != null) {
             publisher = camelContext.getEndpoint(clientPublishUri).createAsyncProducer();
             ServiceHelper.startService(publisher);
@@ -173,6 +207,9 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     protected void doStop() {
         // the gauge reads this feed: one that replaces it (route file edited) registers its own
         GatewayMeters.registry(camelContext).remove(clientsGauge);
+        if (connection != null) {
+            connection.unwatchSubscriptions(resyncRetained);
+        }
         if (publisher != null) {
             ServiceHelper.stopService(publisher);
             publisher = null;
@@ -269,6 +306,11 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         slowDisconnects.increment();
     }
 
+    /** The largest frame, or message in fragments, read at all: 16 times the request limit, at least 1 MiB. */
+    int maxFrameBytes() {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1 << 20, 16L * maxRequestBytes));
+    }
+
     void rejectedRequest() {
         rejectedRequests.increment();
     }
@@ -294,6 +336,11 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     @Override
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
+    }
+
+    /** The connection the feed's messages come through: its resubscriptions tell which retained messages are stale. */
+    public void setConnection(MqttConnection connection) {
+        this.connection = connection;
     }
 
     public String getHost() {

@@ -68,6 +68,16 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         }
     }
 
+    /**
+     * Told when the connection subscribes its filters after a connect, and when the broker has granted them all: the
+     * broker replays the filters' retained messages in between and just after.
+     */
+    public interface SubscriptionWatcher {
+        void subscribing();
+
+        void subscribed();
+    }
+
     private record Registration(List<Subscription> subscriptions, MessageListener listener) {
     }
 
@@ -91,6 +101,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private long maxReconnectDelayMillis = 30000;
 
     private final List<Registration> registrations = new CopyOnWriteArrayList<>();
+    private final List<SubscriptionWatcher> watchers = new CopyOnWriteArrayList<>();
     private final AtomicInteger users = new AtomicInteger();
     private ScheduledExecutorService connector;
     private volatile BrokerClient client;
@@ -129,6 +140,14 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         if (current != null && current.isConnected()) {
             connector.execute(() -> subscribe(current, List.of(registration)));
         }
+    }
+
+    public void watchSubscriptions(SubscriptionWatcher watcher) {
+        watchers.add(watcher);
+    }
+
+    public void unwatchSubscriptions(SubscriptionWatcher watcher) {
+        watchers.remove(watcher);
     }
 
     public void unregister(MessageListener listener) {
@@ -303,6 +322,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         }
         everConnected = true;
         attempt = 0;
+        watchers.forEach(SubscriptionWatcher::subscribing);
         subscribe(client, registrations);
     }
 
@@ -350,8 +370,12 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     }
 
     private void markSubscribed() {
+        boolean renewed = !subscribed;
         subscribed = true;
         problem = null;
+        if (renewed) {
+            watchers.forEach(SubscriptionWatcher::subscribed);
+        }
         LOG.info("MQTT connection '{}': subscribed to {}", name, registrations.stream()
                 .flatMap(registration -> registration.subscriptions().stream())
                 .map(subscription -> subscription.filter() + " (QoS " + subscription.qos() + ")").toList());

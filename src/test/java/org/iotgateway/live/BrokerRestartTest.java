@@ -6,6 +6,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -41,8 +43,10 @@ class BrokerRestartTest {
             try (WsClient browser = WsClient.connect(URI.create("ws://127.0.0.1:" + gateway.property("live.port") + "/ws"))) {
                 try (MqttTestClient device = new MqttTestClient(url)) {
                     device.publish("restart/before", "1".getBytes(StandardCharsets.UTF_8), 1, false);
+                    device.publish("restart/kept", "old".getBytes(StandardCharsets.UTF_8), 1, true);
                 }
-                assertThat(browser.awaitMessages(1).get(0)).contains("\"topic\":\"restart/before\"");
+                assertThat(browser.awaitMessages(2)).anySatisfy(frame -> assertThat(frame).contains("\"topic\":\"restart/before\""));
+                browser.clear();
 
                 broker.destroy();
                 broker.waitFor(10, TimeUnit.SECONDS);
@@ -54,8 +58,23 @@ class BrokerRestartTest {
                 try (MqttTestClient device = new MqttTestClient(url)) {
                     device.publish("restart/after", "2".getBytes(StandardCharsets.UTF_8), 1, false);
                 }
-                assertThat(browser.awaitMessages(2).get(1)).contains("\"topic\":\"restart/after\"", "\"data\":\"2\"");
+                assertThat(browser.awaitMessages(1).get(0)).contains("\"topic\":\"restart/after\"", "\"data\":\"2\"");
                 assertThat(gateway.metrics()).contains("mqtt_reconnects_total{connection=\"liveMqtt\"} 1.0");
+
+                // the restarted broker (no persistence) holds no retained value any more: nor does the feed, once the
+                // resubscription's replay is over
+                try (MqttTestClient device = new MqttTestClient(url)) {
+                    device.publish("restart/fresh", "new".getBytes(StandardCharsets.UTF_8), 1, true);
+                }
+                await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                    try (WsClient late = WsClient.connect(URI.create("ws://127.0.0.1:" + gateway.property("live.port")
+                            + "/ws?filter=restart/%2B"))) {
+                        late.send("{\"subscribe\":[\"restart/none\"]}");
+                        List<String> frames = late.awaitMessages(2);
+                        assertThat(frames).anySatisfy(frame -> assertThat(frame).contains("\"topic\":\"restart/fresh\""))
+                                .noneSatisfy(frame -> assertThat(frame).contains("restart/kept"));
+                    }
+                });
             }
         } finally {
             broker.destroy();

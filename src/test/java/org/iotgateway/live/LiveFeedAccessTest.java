@@ -1,14 +1,19 @@
 package org.iotgateway.live;
 
+import java.io.DataInputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.WsClient;
@@ -49,6 +54,66 @@ class LiveFeedAccessTest {
                 .isInstanceOf(CompletionException.class).hasStackTraceContaining("status code 401");
         assertThatThrownBy(() -> WsClient.connect(URI.create("ws://" + base() + "/ws?access_token=wrong")))
                 .isInstanceOf(CompletionException.class).hasStackTraceContaining("status code 401");
+    }
+
+    @Test
+    void should_answer_an_oversized_or_binary_request_as_a_bad_request_and_close_only_past_the_frame_limit_with_the_reason()
+            throws Exception {
+        double rejectedBefore = rejectedRequests();
+        String quiet = "filter=" + prefix + "/quiet&access_token=" + TOKEN;
+        try (WsClient browser = WsClient.connect(URI.create("ws://" + base() + "/ws?" + quiet))) {
+            browser.send("x".repeat(70_000));
+            browser.sendBinary(new byte[] {1, 2, 3});
+            browser.send("{\"subscribe\":[\"y\"]}");
+            assertThat(browser.awaitMessages(3)).containsExactly(
+                    "{\"error\":\"a request of 70000 bytes is over the limit of 65536 bytes (live.max-request-bytes)\"}",
+                    "{\"error\":\"requests are JSON text frames\"}",
+                    "{\"subscribed\":[\"y\"]}");
+            assertThat(rejectedRequests() - rejectedBefore).as("both counted").isEqualTo(2.0);
+
+            // the JDK's client sends a long message in fragments: past the frame limit they are dropped unread
+            browser.clear();
+            browser.send("x".repeat(2 * 1024 * 1024));
+            browser.send("{\"subscribe\":[\"z\"]}");
+            assertThat(browser.awaitMessages(2)).containsExactly(
+                    "{\"error\":\"a request of more than 1048576 bytes is over the limit of 65536 bytes (live.max-request-bytes)\"}",
+                    "{\"subscribed\":[\"z\"]}");
+        }
+        // one frame past the limit cannot be skipped: the connection ends, with the close code and the reason
+        try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(gateway.property("live.port")))) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET /ws?" + quiet + " HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+                // the 101 answer's head
+            }
+            int length = 2 * 1024 * 1024;
+            ByteBuffer frame = ByteBuffer.allocate(14 + length).put((byte) 0x81).put((byte) (0x80 | 127)).putLong(length)
+                    .putInt(0).put(new byte[length]);
+            socket.getOutputStream().write(frame.array());
+            int opcode = in.readUnsignedByte() & 0x0f;
+            int closeLength = in.readUnsignedByte() & 0x7f;
+            byte[] close = in.readNBytes(closeLength);
+            assertThat(opcode).as("a close frame").isEqualTo(8);
+            assertThat(ByteBuffer.wrap(close).getShort()).isEqualTo((short) 1009);
+            assertThat(new String(close, 2, close.length - 2, StandardCharsets.UTF_8)).isEqualTo("Max frame length of 1048576 has been exceeded.");
+        }
+    }
+
+    private static String readLine(DataInputStream in) throws Exception {
+        StringBuilder line = new StringBuilder();
+        for (int c = in.read(); c != '\n' && c != -1; c = in.read()) {
+            if (c != '\r') {
+                line.append((char) c);
+            }
+        }
+        return line.toString();
+    }
+
+    private static double rejectedRequests() throws Exception {
+        Matcher counter = Pattern.compile("(?m)^live_requests_rejected_total\\{[^}]*} (\\S+)$").matcher(gateway.metrics());
+        return counter.find() ? Double.parseDouble(counter.group(1)) : 0;
     }
 
     @Test

@@ -96,6 +96,10 @@ public final class WsClient implements AutoCloseable {
         socket.sendText(text, true).join();
     }
 
+    public void sendBinary(byte[] data) {
+        socket.sendBinary(java.nio.ByteBuffer.wrap(data), true).join();
+    }
+
     public CompletableFuture<String> closed() {
         return closed;
     }
