@@ -1,24 +1,18 @@
 package org.iotgateway;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import org.apache.camel.CamelContext;
 import org.apache.camel.RuntimeCamelException;
-import org.apache.camel.ServiceStatus;
-import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
-import org.apache.camel.spi.RouteController;
-import org.apache.camel.spi.SupervisingRouteController;
 import org.apache.camel.support.service.ServiceSupport;
 import org.iotgateway.reload.RouteFileReloader;
 import org.slf4j.Logger;
@@ -38,6 +32,7 @@ final class GatewayStartup extends MainListenerSupport {
     @Override
     public void beforeConfigure(BaseMainSupport main) {
         PropertiesComponent properties = main.getCamelContext().getPropertiesComponent();
+        checkManagementPort(properties);
         Path routesDir = Path.of(properties.resolveProperty("gateway.routes-dir").orElse("routes"));
         List<String> groups = enabledGroups(routesDir, properties);
         if (groups.isEmpty()) {
@@ -68,45 +63,25 @@ final class GatewayStartup extends MainListenerSupport {
 
     @Override
     public void afterConfigure(BaseMainSupport main) {
-        new StartupGate(main.getCamelContext()).register(main.getCamelContext());
+        new RouteStarts(main.getCamelContext()).register();
     }
 
     /**
-     * Readiness DOWN until the route controller has started every route (or handed it to its retries): routes start
-     * after the context, and each group's own checks are registered as its routes start, so without this gate
-     * readiness would be UP for a moment with no check to say otherwise, then DOWN, then UP. Once open it stays open.
+     * The management port must be the gateway's: without it nothing tells whether the gateway works (health) or how
+     * (metrics), so one that cannot be bound stops the start here, with the reason. Its server (Vert.x) would only log
+     * the failure and run on without it.
      */
-    static final class StartupGate extends ReadinessCheck {
-        private final CamelContext context;
-        private volatile boolean open;
-
-        StartupGate(CamelContext context) {
-            super("gateway", "startup");
-            this.context = context;
+    private static void checkManagementPort(PropertiesComponent properties) {
+        if (!Boolean.parseBoolean(properties.resolveProperty("camel.management.enabled").orElse("false"))) {
+            return;
         }
-
-        @Override
-        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-            open = open || context.isStarted() && routesSettled();
-            if (open) {
-                builder.up();
-            } else {
-                builder.message("starting the route groups").down();
-            }
-        }
-
-        private boolean routesSettled() {
-            RouteController routes = context.getRouteController();
-            Set<String> retried = new HashSet<>();
-            if (routes instanceof SupervisingRouteController supervising) {
-                if (supervising.isStartingRoutes()) {
-                    return false;
-                }
-                supervising.getRestartingRoutes().forEach(route -> retried.add(route.getRouteId()));
-                supervising.getExhaustedRoutes().forEach(route -> retried.add(route.getRouteId()));
-            }
-            return context.getRoutes().stream().allMatch(route -> retried.contains(route.getRouteId())
-                    || routes.getRouteStatus(route.getRouteId()) == ServiceStatus.Started);
+        String host = properties.resolveProperty("camel.management.host").orElse("0.0.0.0");
+        String port = properties.resolveProperty("camel.management.port").orElse("9876");
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(host, Integer.parseInt(port)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("The management port " + host + ":" + port + " (gateway.management-port: health"
+                    + " and metrics) cannot be bound: " + e.getMessage(), e);
         }
     }
 

@@ -162,6 +162,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         try {
             server = bootstrap.bind(new InetSocketAddress(host, port)).sync().channel();
         } catch (Exception e) {
+            // the route controller retries the route, and readiness names it and the reason (RouteStarts)
             stopEventLoops();
             throw new IllegalStateException("Live feed cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }

@@ -56,7 +56,12 @@ public final class RunningGateway implements AutoCloseable {
         main.addOverrideProperty("gateway.management-port", Integer.toString(freeTcpPort()));
         TestServices.addresses().forEach(main::addOverrideProperty);
         overrides.forEach(main::addOverrideProperty);
-        main.start();
+        try {
+            main.start();
+        } catch (Exception | Error e) {
+            main.stop();
+            throw e;
+        }
         return new RunningGateway(main, udpPort);
     }
 
