@@ -4,11 +4,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import org.iotgateway.mqttsn.store.ValkeyUri;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.StoreClient;
 import org.iotgateway.testing.UdpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,17 +40,14 @@ class GatewayOptionsTest {
 
     @Test
     void should_key_clients_by_ip_only_and_ack_qos0_after_the_confirm_when_asked() throws Exception {
-        RedisClient redisClient = RedisClient.create(ValkeyUri.parse(gateway.valkeyUrl()));
-        try (StatefulRedisConnection<String, String> redis = redisClient.connect();
+        try (StoreClient store = new StoreClient(gateway.valkeyUrl());
              UdpClient device = new UdpClient(gateway.udpPort());
              AmqpQueue readings = new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "compat.#", "compat-" + UUID.randomUUID())) {
             assertThat(device.exchange(message("04 04 01 00 3c", "meter"))).isEqualTo("03 05 00");
-            assertThat(redis.sync().get("client:127.0.0.1")).isEqualTo("meter");
+            assertThat(store.commands().get("client:127.0.0.1")).isEqualTo("meter");
             assertThat(device.exchange(message("0a 00 00 00 07", "compat/one"))).startsWith("07 0b");
             assertThat(device.exchange(message("0c 00 00 01 00 08", "hello"))).isEqualTo("07 0d 00 01 00 08 00");
             assertThat(readings.next(Duration.ofSeconds(5)).getBody()).asString().isEqualTo("hello");
-        } finally {
-            redisClient.shutdown();
         }
     }
 

@@ -12,13 +12,11 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 
 import com.rabbitmq.client.Delivery;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import org.awaitility.Awaitility;
-import org.iotgateway.mqttsn.store.ValkeyUri;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.StoreClient;
 import org.iotgateway.testing.UdpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,8 +37,7 @@ class MqttSnGatewayTest {
     static final String CLIENT_ID = "94193A04010020B8";
     static final String TOPIC = "mr/94193A04010020B8/standard/json";
     static RunningGateway gateway;
-    static RedisClient redisClient;
-    static StatefulRedisConnection<String, String> redisConnection;
+    static StoreClient store;
     static RedisCommands<String, String> redis;
 
     UdpClient device;
@@ -51,15 +48,13 @@ class MqttSnGatewayTest {
         gateway = RunningGateway.startOnly("mqttsn", Map.of(
                 "mqttsn.use-port-number-in-client-store", "true",
                 "mqttsn.predefined-topics", "5=alarms/fire,1=forwarded/readings"));
-        redisClient = RedisClient.create(ValkeyUri.parse(gateway.valkeyUrl()));
-        redisConnection = redisClient.connect();
-        redis = redisConnection.sync();
+        store = new StoreClient(gateway.valkeyUrl());
+        redis = store.commands();
     }
 
     @AfterAll
     static void stopGateway() {
-        redisConnection.close();
-        redisClient.shutdown();
+        store.close();
         gateway.close();
     }
 

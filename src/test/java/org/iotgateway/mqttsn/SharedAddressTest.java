@@ -6,12 +6,10 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.rabbitmq.client.Delivery;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import org.iotgateway.mqttsn.store.ValkeyUri;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.StoreClient;
 import org.iotgateway.testing.UdpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -31,8 +29,7 @@ class SharedAddressTest {
 
     static final String DISCONNECT = "02 18";
     static RunningGateway gateway;
-    static RedisClient redisClient;
-    static StatefulRedisConnection<String, String> redisConnection;
+    static StoreClient store;
     static RedisCommands<String, String> redis;
 
     AmqpQueue readings;
@@ -40,15 +37,13 @@ class SharedAddressTest {
     @BeforeAll
     static void startGateway() throws Exception {
         gateway = RunningGateway.startOnly("mqttsn", Map.of("mqttsn.predefined-topics", "7=alarms/shared"));
-        redisClient = RedisClient.create(ValkeyUri.parse(gateway.valkeyUrl()));
-        redisConnection = redisClient.connect();
-        redis = redisConnection.sync();
+        store = new StoreClient(gateway.valkeyUrl());
+        redis = store.commands();
     }
 
     @AfterAll
     static void stopGateway() {
-        redisConnection.close();
-        redisClient.shutdown();
+        store.close();
         gateway.close();
     }
 
