@@ -13,8 +13,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A TCP relay in front of the tests' RabbitMQ that can stop reading what the gateway sends, as a broker that has
- * fallen behind does: the gateway's socket buffers fill and its writes block. RabbitMQ's replies keep flowing.
+ * A TCP relay in front of one of the tests' brokers that can stop reading what the gateway sends, as a broker that has
+ * fallen behind does: the gateway's socket buffers fill and its writes block, while the broker's replies keep flowing.
+ * Or it can stop passing on what the broker sends, as a gateway that has fallen behind does.
  */
 public final class StallingProxy implements AutoCloseable {
 
@@ -23,6 +24,7 @@ public final class StallingProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final Object gate = new Object();
     private boolean stalled;
+    private boolean deliveryStalled;
 
     private StallingProxy(URI broker) throws IOException {
         this.broker = broker;
@@ -42,10 +44,27 @@ public final class StallingProxy implements AutoCloseable {
         return new StallingProxy(URI.create(amqp));
     }
 
+    /** A relay to the MQTT broker the tests use; the test is skipped when that is the application's embedded one. */
+    public static StallingProxy toMqttBroker() throws IOException {
+        String mqtt = TestServices.addresses().get("live.mqtt-url");
+        assumeTrue(mqtt != null, "no external MQTT broker to put a relay in front of");
+        return new StallingProxy(URI.create(mqtt));
+    }
+
     /** The broker's AMQP URL with the relay's address in place of RabbitMQ's. */
     public String amqpUrl() {
         return broker.getScheme() + "://" + broker.getRawUserInfo() + "@127.0.0.1:" + server.getLocalPort()
                 + broker.getRawPath();
+    }
+
+    /** The broker's own URL, to reach it past the relay. */
+    public String brokerUrl() {
+        return broker.toString();
+    }
+
+    /** The broker's MQTT URL with the relay's address in place of the broker's. */
+    public String mqttUrl() {
+        return broker.getScheme() + "://127.0.0.1:" + server.getLocalPort();
     }
 
     /** Stops reading what clients send; what is in flight stays in the kernel's buffers. */
@@ -55,9 +74,17 @@ public final class StallingProxy implements AutoCloseable {
         }
     }
 
+    /** Stops passing on what the broker sends; it waits in the kernel's buffers and then at the broker. */
+    public void stallDelivery() {
+        synchronized (gate) {
+            deliveryStalled = true;
+        }
+    }
+
     public void resume() {
         synchronized (gate) {
             stalled = false;
+            deliveryStalled = false;
             gate.notifyAll();
         }
     }
@@ -77,14 +104,13 @@ public final class StallingProxy implements AutoCloseable {
         }
     }
 
-    private void relay(InputStream from, OutputStream to, boolean stallable) {
+    /** Relays one direction: {@code fromClient} is what the client sends, else what the broker sends. */
+    private void relay(InputStream from, OutputStream to, boolean fromClient) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[4096];
             try {
                 while (true) {
-                    if (stallable) {
-                        awaitResume();
-                    }
+                    awaitResume(fromClient);
                     int read = from.read(buffer);
                     if (read < 0) {
                         break;
@@ -100,9 +126,9 @@ public final class StallingProxy implements AutoCloseable {
         thread.start();
     }
 
-    private void awaitResume() throws InterruptedException {
+    private void awaitResume(boolean fromClient) throws InterruptedException {
         synchronized (gate) {
-            while (stalled) {
+            while (fromClient ? stalled : deliveryStalled) {
                 gate.wait();
             }
         }
