@@ -3,7 +3,6 @@ package org.iotgateway.mqttsn.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -97,7 +96,7 @@ public final class SessionStore implements AutoCloseable {
      * them sent it cannot be told.
      */
     public static final class AmbiguousClientException extends RuntimeException {
-        AmbiguousClientException(int clients) {
+        AmbiguousClientException(long clients) {
             super(clients + " clients connected from this address, none from this port", null, false, false);
         }
     }
@@ -182,23 +181,28 @@ public final class SessionStore implements AutoCloseable {
     }
 
     private CompletionStage<String> sharedClient(String clientKey, String sharedKey, long seen) {
-        CompletionStage<Set<String>> connected = redis.smembers(CLIENTS_AT_PREFIX + sharedKey);
-        return redis.get(CLIENT_PREFIX + sharedKey).thenCombine(connected, (clientId, seenAtAddress) -> {
-            if (clientId != null) {
-                for (String other : seenAtAddress) {
-                    if (!other.equals(clientId)) {
-                        throw new AmbiguousClientException(seenAtAddress.size());
+        // O(1) whatever the number of clients behind the address: how many, and one of them
+        CompletableFuture<Long> connectedCount = redis.scard(CLIENTS_AT_PREFIX + sharedKey).toCompletableFuture();
+        CompletableFuture<String> oneConnected = redis.srandmember(CLIENTS_AT_PREFIX + sharedKey).toCompletableFuture();
+        return redis.get(CLIENT_PREFIX + sharedKey).thenCombine(connectedCount.thenCombine(oneConnected, Seen::new),
+                (clientId, connected) -> {
+                    if (clientId != null) {
+                        if (connected.count() > 1 || connected.count() == 1 && !clientId.equals(connected.one())) {
+                            throw new AmbiguousClientException(connected.count() == 1 ? 2 : connected.count());
+                        }
+                        redis.set(CLIENT_PREFIX + clientKey, clientId, SetArgs.Builder.ex(sessionTtlSeconds))
+                                .whenComplete((ok, e) -> {
+                                    if (e != null) {
+                                        logFailure("SET client", e);
+                                    }
+                                });
                     }
-                }
-                redis.set(CLIENT_PREFIX + clientKey, clientId, SetArgs.Builder.ex(sessionTtlSeconds))
-                        .whenComplete((ok, e) -> {
-                            if (e != null) {
-                                logFailure("SET client", e);
-                            }
-                        });
-            }
-            return cache(clientKey, clientId, seen);
-        });
+                    return cache(clientKey, clientId, seen);
+                });
+    }
+
+    /** The clients that connected from a shared address: how many, and one of them. */
+    private record Seen(long count, String one) {
     }
 
     private String cache(String clientKey, String clientId, long invalidationsSeen) {
