@@ -24,8 +24,10 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.support.DefaultConsumer;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.ReadinessCheck;
 import org.iotgateway.mqttsn.protocol.Encoder;
 import org.iotgateway.mqttsn.protocol.Message;
 import org.iotgateway.mqttsn.protocol.ReturnCode;
@@ -58,6 +60,18 @@ public class MqttSnConsumer extends DefaultConsumer {
     private final ThrottledLog log = new ThrottledLog(LOG, 10_000);
     private final List<Channel> channels = new ArrayList<>();
     private SessionStore store;
+    /** Readiness: DOWN while the store is not connected. */
+    private final ReadinessCheck storeCheck = new ReadinessCheck("mqttsn", "mqttsn-store") {
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            String problem = store == null ? "not started" : store.unavailability();
+            if (problem == null) {
+                builder.up();
+            } else {
+                builder.message(problem).down();
+            }
+        }
+    };
     private GatewayMetrics metrics;
     private EventLoopGroup eventLoops;
     private ExecutorService routeExecutor;
@@ -86,6 +100,7 @@ public class MqttSnConsumer extends DefaultConsumer {
                 java.time.Duration.ofSeconds(endpoint.getTtlRefreshIntervalSeconds()),
                 endpoint.getNearCacheSize(), java.time.Duration.ofSeconds(endpoint.getNearCacheTtlSeconds()),
                 java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), TopicNames.MAX_TOPIC_ID);
+        storeCheck.register(getEndpoint().getCamelContext());
         if (endpoint.getRouteThreads() > 0) {
             routeExecutor = getEndpoint().getCamelContext().getExecutorServiceManager()
                     .newFixedThreadPool(this, "mqttsn-route", endpoint.getRouteThreads());
@@ -141,6 +156,7 @@ public class MqttSnConsumer extends DefaultConsumer {
         if (routeExecutor != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(routeExecutor);
         }
+        storeCheck.unregister(getEndpoint().getCamelContext());
         if (store != null) {
             store.close();
         }

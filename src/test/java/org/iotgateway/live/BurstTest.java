@@ -30,7 +30,7 @@ class BurstTest {
             throws Exception {
         String topic = "burst-" + UUID.randomUUID().toString().substring(0, 8) + "/reading";
         try (StallingProxy relay = StallingProxy.toMqttBroker();
-             RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", relay.mqttUrl(),
+             RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.mqtt-url", relay.url(),
                      "live.topics", topic));
              MqttTestClient sensor = new MqttTestClient(relay.brokerUrl())) {
             gateway.awaitMqttReady("liveMqtt");

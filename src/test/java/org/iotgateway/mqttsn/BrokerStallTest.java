@@ -32,7 +32,7 @@ class BrokerStallTest {
     void should_answer_other_devices_at_once_while_rabbitmq_stops_reading() throws Exception {
         try (StallingProxy relay = StallingProxy.toRabbitMq();
              RunningGateway gateway = RunningGateway.startOnly("mqttsn", Map.of(
-                     "mqttsn.amqp-connection-string", relay.amqpUrl(),
+                     "mqttsn.amqp-connection-string", relay.url(),
                      "mqttsn.use-port-number-in-client-store", "true",
                      "mqttsn.max-in-flight", Integer.toString(2 * READINGS),
                      "mqttsn.flood-limit", "0"));

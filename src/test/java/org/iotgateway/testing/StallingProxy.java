@@ -51,10 +51,17 @@ public final class StallingProxy implements AutoCloseable {
         return new StallingProxy(URI.create(mqtt));
     }
 
-    /** The broker's AMQP URL with the relay's address in place of RabbitMQ's. */
-    public String amqpUrl() {
-        return broker.getScheme() + "://" + broker.getRawUserInfo() + "@127.0.0.1:" + server.getLocalPort()
-                + broker.getRawPath();
+    /** A relay to the Redis/Valkey the tests use; the test is skipped when that is the application's embedded one. */
+    public static StallingProxy toValkey() throws IOException {
+        String valkey = TestServices.addresses().get("mqttsn.valkey-connection-string");
+        assumeTrue(valkey != null, "no external Redis/Valkey to put a relay in front of");
+        return new StallingProxy(URI.create(valkey));
+    }
+
+    /** The broker's URL (AMQP, MQTT, Valkey) with the relay's address in place of the broker's. */
+    public String url() {
+        return broker.getScheme() + "://" + (broker.getRawUserInfo() == null ? "" : broker.getRawUserInfo() + "@")
+                + "127.0.0.1:" + server.getLocalPort() + (broker.getRawPath() == null ? "" : broker.getRawPath());
     }
 
     /** The broker's own URL, to reach it past the relay. */
@@ -62,10 +69,6 @@ public final class StallingProxy implements AutoCloseable {
         return broker.toString();
     }
 
-    /** The broker's MQTT URL with the relay's address in place of the broker's. */
-    public String mqttUrl() {
-        return broker.getScheme() + "://127.0.0.1:" + server.getLocalPort();
-    }
 
     /** Stops reading what clients send; what is in flight stays in the kernel's buffers. */
     public void stall() {

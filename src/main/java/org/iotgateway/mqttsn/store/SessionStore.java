@@ -70,6 +70,7 @@ public final class SessionStore implements AutoCloseable {
 
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> connection;
+    private final String address;
     private final RedisAsyncCommands<String, String> redis;
     private final long sessionTtlSeconds;
     private final long ttlRefreshNanos;
@@ -104,6 +105,7 @@ public final class SessionStore implements AutoCloseable {
     public SessionStore(String connectionString, Duration sessionTtl, Duration ttlRefreshInterval,
                         long maxCachedClients, Duration cacheTtl, Duration commandTimeout, int maxTopicsPerClient) {
         RedisURI uri = ValkeyUri.parse(connectionString);
+        this.address = uri.getHost() + ":" + uri.getPort();
         this.client = RedisClient.create(uri);
         client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
@@ -317,6 +319,12 @@ public final class SessionStore implements AutoCloseable {
                 topics.invalidate(name.substring(TOPIC_PREFIX.length()));
             }
         }
+    }
+
+    /** Why the store cannot be asked now, or null while it is connected. */
+    public String unavailability() {
+        return connection.isOpen() ? null
+                : "the store at " + address + " is not connected (reconnecting); clients in the near cache are still served";
     }
 
     @Override
