@@ -293,8 +293,13 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         }
         LOG.error("Publishing to RabbitMQ failed ({}: {}); reconnecting so that confirms stay matched to their messages",
                 cause.getClass().getSimpleName(), cause.getMessage());
-        onConnectionLost(current, "publish failed, reconnecting: " + cause.getMessage());
-        // closing writes to the socket: not on this thread, which may be an event loop
+        reopen(current, "publish failed, reconnecting: " + cause.getMessage());
+    }
+
+    /** Drops a connection that is still open, failing what it carried, and opens another. */
+    private void reopen(Link current, String reason) {
+        onConnectionLost(current, reason);
+        // closing writes to the socket: on the publisher's own thread, never an event loop's
         scheduler.execute(() -> current.connection().abort(1000));
     }
 
@@ -573,8 +578,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
             if (oldest != null && oldest.getValue().publishedAt() - limit < 0) {
                 LOG.error("No confirm from RabbitMQ within {} ms with {} messages waiting; reconnecting", confirmTimeoutMillis,
                         lane.pending.size());
-                onConnectionLost(current, "no confirm within " + confirmTimeoutMillis + " ms, reconnecting");
-                current.connection().abort(1000);
+                reopen(current, "no confirm within " + confirmTimeoutMillis + " ms, reconnecting");
                 return;
             }
         }

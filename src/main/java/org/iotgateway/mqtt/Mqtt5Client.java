@@ -162,6 +162,7 @@ final class Mqtt5Client implements BrokerClient {
 
     @Override
     public CompletableFuture<Void> unsubscribe(TopicFilter filter) {
+        subscriptionIds.remove(filter);
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
             client.unsubscribe(new String[] {filter.toString()}, null, listener(done, token -> null), new MqttProperties());

@@ -142,7 +142,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
                 reject(peer, publish, publish.topicIdType() == Flags.TOPIC_NORMAL
                         ? ReturnCode.NOT_SUPPORTED : ReturnCode.INVALID_TOPIC_ID);
             } else {
-                consumer.dispatch(peer, publish, store.cachedClientId(peer.clientKey()), topic, receivedAt);
+                consumer.dispatch(peer, publish, cachedClientId(peer), topic, receivedAt);
             }
             return;
         }
@@ -155,6 +155,12 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             withClient(peer, "PUBLISH", () -> reject(peer, publish, ReturnCode.CONGESTION),
                     clientId -> publishFromClient(peer, publish, clientId, receivedAt));
         }
+    }
+
+    /** The client the near cache knows at the sender's exact address, else at its shared one when only one is there. */
+    private String cachedClientId(Peer peer) {
+        String clientId = store.cachedClientId(peer.clientKey());
+        return clientId != null || portInKey ? clientId : store.cachedSharedClientId(peer.sharedKey());
     }
 
     private void publishFromClient(Peer peer, Message.Publish publish, String clientId, long receivedAt) {

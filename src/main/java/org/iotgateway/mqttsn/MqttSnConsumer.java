@@ -256,7 +256,7 @@ public class MqttSnConsumer extends DefaultConsumer {
             peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
         }
         if (returnCode == ReturnCode.ACCEPTED && clientId != null && getEndpoint().isExtendStoreTtlOnPublish()) {
-            store.extendTtl(peer.clientKey(), peer.sharedKey(), clientId);
+            store.extendTtl(peer.clientKey(), peer::sharedKey, clientId);
         }
     }
 }

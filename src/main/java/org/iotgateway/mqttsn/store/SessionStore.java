@@ -1,11 +1,11 @@
 package org.iotgateway.mqttsn.store;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
  * one store: {@code client:{address}} holds the client id (a string with a TTL), {@code topic:{clientId}} the list of
  * topic names, where a name's 1-based position is its topic id.
  * <p>
- * A session is bound to the exact address it connected from, {@code client:{ip}:{port}}. Unless clients are keyed by
- * ip:port, CONNECT also writes the Python gateway's {@code client:{ip}} and adds the client to
- * {@code clients-at:{ip}}, the set of clients seen at that address: a packet from a port with no binding is the shared
- * key's client only when no other client connected from that address, and is never attributed to another device.
+ * With clients keyed by ip (the default), CONNECT writes the Python gateway's {@code client:{ip}} and adds the client
+ * to {@code clients-at:{ip}}, the set of clients seen at that address; when several are in it, the exact address
+ * {@code client:{ip}:{port}} is written too. A packet is the client of its exact address, else the shared key's client
+ * when no other client connected from that address, and is never attributed to another device.
  * <p>
  * Reads go through a bounded near cache. It stays correct with several gateway instances (and the Python gateway)
  * writing to the same store because the connection asks the server to track the {@code client:} and {@code topic:}
@@ -81,9 +81,13 @@ public final class SessionStore implements AutoCloseable {
     private final AtomicLong invalidations = new AtomicLong();
     private final Disposable reconnects;
 
-    /** A cached answer to "who is at this address": {@link #UNKNOWN} caches the absence too. */
+    /**
+     * A cached answer to "who is at this address": {@link #UNKNOWN} caches the absence too, {@link #AMBIGUOUS} a shared
+     * address several clients connected from.
+     */
     static final class ClientEntry {
         static final ClientEntry UNKNOWN = new ClientEntry(null);
+        static final ClientEntry AMBIGUOUS = new ClientEntry(null);
         final String clientId;
         volatile long ttlRefreshedAt;
 
@@ -97,8 +101,8 @@ public final class SessionStore implements AutoCloseable {
      * them sent it cannot be told.
      */
     public static final class AmbiguousClientException extends RuntimeException {
-        AmbiguousClientException(long clients) {
-            super(clients + " clients connected from this address, none from this port", null, false, false);
+        AmbiguousClientException() {
+            super("several clients connected from this address, none from this port", null, false, false);
         }
     }
 
@@ -128,24 +132,35 @@ public final class SessionStore implements AutoCloseable {
 
     /**
      * CONNECT: binds the address to the client id and, for a clean session, forgets its topics. With a shared key
-     * (the Python gateway's {@code client:{ip}}) it is written too, and the client joins the ones seen at that address.
+     * (the Python gateway's {@code client:{ip}}) that key is written and the client joins the ones seen at that
+     * address; the exact address ({@code client:{ip}:{port}}) is then written only when several clients connected from
+     * there, so that a lone device whose NAT gives it a new port each time it wakes does not leave a key per port.
      */
     public CompletionStage<Void> connect(String clientKey, String sharedKey, String clientId, boolean cleanSession) {
         SetArgs ttl = SetArgs.Builder.ex(sessionTtlSeconds);
-        List<CompletableFuture<?>> writes = new ArrayList<>(5);
-        writes.add(redis.set(CLIENT_PREFIX + clientKey, clientId, ttl).toCompletableFuture());
-        if (sharedKey != null) {
-            writes.add(redis.set(CLIENT_PREFIX + sharedKey, clientId, ttl).toCompletableFuture());
-            writes.add(redis.sadd(CLIENTS_AT_PREFIX + sharedKey, clientId).toCompletableFuture());
-            writes.add(redis.expire(CLIENTS_AT_PREFIX + sharedKey, sessionTtlSeconds).toCompletableFuture());
+        CompletableFuture<?> bound;
+        if (sharedKey == null) {
+            bound = redis.set(CLIENT_PREFIX + clientKey, clientId, ttl).toCompletableFuture();
+        } else {
+            String connected = CLIENTS_AT_PREFIX + sharedKey;
+            redis.set(CLIENT_PREFIX + sharedKey, clientId, ttl);
+            redis.sadd(connected, clientId);
+            redis.expire(connected, sessionTtlSeconds);
+            bound = redis.scard(connected).toCompletableFuture().thenCompose(count -> count > 1
+                    ? redis.set(CLIENT_PREFIX + clientKey, clientId, ttl).toCompletableFuture().thenApply(ok -> null)
+                    : redis.del(CLIENT_PREFIX + clientKey).toCompletableFuture().thenApply(ok -> null));
         }
-        if (cleanSession) {
-            writes.add(redis.del(TOPIC_PREFIX + clientId).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenRun(() -> {
+        CompletableFuture<?> cleared = cleanSession
+                ? redis.del(TOPIC_PREFIX + clientId).toCompletableFuture()
+                : CompletableFuture.completedFuture(null);
+        return CompletableFuture.allOf(bound, cleared).thenRun(() -> {
             ClientEntry entry = new ClientEntry(clientId);
             entry.ttlRefreshedAt = System.nanoTime();
             clients.put(clientKey, entry);
+            if (sharedKey != null) {
+                // what this connection writes is not invalidated to it (NOLOOP): the shared answer is read again
+                clients.invalidate(sharedKey);
+            }
             if (cleanSession) {
                 topics.put(clientId, NO_TOPICS);
             } else {
@@ -168,38 +183,54 @@ public final class SessionStore implements AutoCloseable {
     /**
      * The client id bound to the address, or null when none is; asks the server unless the near cache knows. An
      * address with no binding of its own takes the shared key's client only when no other client connected from the
-     * shared address (a device whose NAT gave it a new port, or a session the Python gateway made), and is bound to it
-     * from then on; otherwise the stage fails with {@link AmbiguousClientException}.
+     * shared address (a device whose NAT gave it a new port, or a session the Python gateway made); otherwise the
+     * stage fails with {@link AmbiguousClientException}. The shared answer is cached under the shared key, which the
+     * server's invalidations keep right: every CONNECT at that address rewrites it.
      */
     public CompletionStage<String> clientId(String clientKey, String sharedKey) {
         ClientEntry cached = clients.getIfPresent(clientKey);
         if (cached != null) {
             return CompletableFuture.completedFuture(cached.clientId);
         }
+        ClientEntry shared = sharedKey == null ? null : clients.getIfPresent(sharedKey);
+        if (shared != null && shared != ClientEntry.AMBIGUOUS) {
+            // one client at most connected from the address: a binding of this port could only be its own
+            return CompletableFuture.completedFuture(shared.clientId);
+        }
         long seen = invalidations.get();
-        return redis.get(CLIENT_PREFIX + clientKey).thenCompose(clientId -> clientId != null || sharedKey == null
-                ? CompletableFuture.completedFuture(cache(clientKey, clientId, seen))
-                : sharedClient(clientKey, sharedKey, seen));
+        return redis.get(CLIENT_PREFIX + clientKey).thenCompose(clientId -> {
+            if (clientId != null || sharedKey == null) {
+                return CompletableFuture.completedFuture(cache(clientKey, clientId, seen));
+            }
+            if (shared == ClientEntry.AMBIGUOUS) {
+                return CompletableFuture.failedFuture(new AmbiguousClientException());
+            }
+            return sharedClient(sharedKey, seen);
+        });
     }
 
-    private CompletionStage<String> sharedClient(String clientKey, String sharedKey, long seen) {
+    /** The client id the shared address names when the near cache knows it is the only one; does not ask the server. */
+    public String cachedSharedClientId(String sharedKey) {
+        ClientEntry entry = clients.getIfPresent(sharedKey);
+        return entry == null ? null : entry.clientId;
+    }
+
+    private CompletionStage<String> sharedClient(String sharedKey, long seen) {
         // O(1) whatever the number of clients behind the address: how many, and one of them
         CompletableFuture<Long> connectedCount = redis.scard(CLIENTS_AT_PREFIX + sharedKey).toCompletableFuture();
         CompletableFuture<String> oneConnected = redis.srandmember(CLIENTS_AT_PREFIX + sharedKey).toCompletableFuture();
         return redis.get(CLIENT_PREFIX + sharedKey).thenCombine(connectedCount.thenCombine(oneConnected, Seen::new),
                 (clientId, connected) -> {
-                    if (clientId != null) {
-                        if (connected.count() > 1 || connected.count() == 1 && !clientId.equals(connected.one())) {
-                            throw new AmbiguousClientException(connected.count() == 1 ? 2 : connected.count());
-                        }
-                        redis.set(CLIENT_PREFIX + clientKey, clientId, SetArgs.Builder.ex(sessionTtlSeconds))
-                                .whenComplete((ok, e) -> {
-                                    if (e != null) {
-                                        logFailure("SET client", e);
-                                    }
-                                });
+                    boolean ambiguous = clientId != null
+                            && (connected.count() > 1 || connected.count() == 1 && !clientId.equals(connected.one()));
+                    if (invalidations.get() == seen) {
+                        clients.put(sharedKey, ambiguous ? ClientEntry.AMBIGUOUS
+                                : clientId == null ? ClientEntry.UNKNOWN : new ClientEntry(clientId));
                     }
-                    return cache(clientKey, clientId, seen);
+                    if (ambiguous) {
+                        throw new AmbiguousClientException();
+                    }
+                    return clientId;
                 });
     }
 
@@ -253,21 +284,28 @@ public final class SessionStore implements AutoCloseable {
 
     /**
      * After a forwarded PUBLISH: renews the TTLs of the client, its topics and the shared address's keys, at most once
-     * per refresh interval (the Python gateway renews on every PUBLISH, two round trips per reading).
+     * per refresh interval (the Python gateway renews on every PUBLISH, two round trips per reading). The interval is
+     * kept on the entry that named the client: its exact address's, else its shared address's, which is only looked
+     * up (and its key only made) when the exact address has no entry.
      */
-    public void extendTtl(String clientKey, String sharedKey, String clientId) {
+    public void extendTtl(String clientKey, Supplier<String> sharedKey, String clientId) {
         ClientEntry entry = clients.getIfPresent(clientKey);
+        String shared = entry == null ? sharedKey.get() : null;
+        if (shared != null) {
+            entry = clients.getIfPresent(shared);
+        }
         long now = System.nanoTime();
         if (entry != null && entry.clientId != null && now - entry.ttlRefreshedAt < ttlRefreshNanos) {
             return;
         }
-        if (entry != null) {
+        if (entry != null && entry.clientId != null) {
             entry.ttlRefreshedAt = now;
         }
         expire(CLIENT_PREFIX + clientKey);
-        if (sharedKey != null) {
-            expire(CLIENT_PREFIX + sharedKey);
-            expire(CLIENTS_AT_PREFIX + sharedKey);
+        shared = shared != null ? shared : sharedKey.get();
+        if (shared != null) {
+            expire(CLIENT_PREFIX + shared);
+            expire(CLIENTS_AT_PREFIX + shared);
         }
         expire(TOPIC_PREFIX + clientId);
     }
