@@ -31,7 +31,7 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     @Metadata(required = true)
     private int port;
 
-    @UriParam(defaultValue = "valkey://localhost:6379/0",
+    @UriParam(defaultValue = "valkey://localhost:6379/0", secret = true,
               description = "The Redis/Valkey holding clients and topics: redis://, rediss://, valkey:// or valkeys://.")
     private String valkeyConnectionString = "valkey://localhost:6379/0";
     @UriParam(defaultValue = "false",

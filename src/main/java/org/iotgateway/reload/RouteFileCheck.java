@@ -26,6 +26,7 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import org.apache.camel.CamelContext;
 import org.apache.camel.FailedToCreateRouteException;
+import org.apache.camel.ResolveEndpointFailedException;
 import org.apache.camel.StartupSummaryLevel;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.ExecutorServiceAwareDefinition;
@@ -169,14 +170,14 @@ public final class RouteFileCheck {
             try {
                 PluginHelper.getRoutesLoader(scratch).loadRoutes(resource);
             } catch (Exception e) {
-                throw new InvalidRouteFileException(file, lineIn(e), "Camel cannot read it: " + message(e));
+                throw new InvalidRouteFileException(file, lineIn(e), "Camel cannot read it: " + message(e, scratch));
             }
             List<RouteDefinition> routes = scratch.getCamelContextExtension().getContextPlugin(Model.class).getRouteDefinitions();
             routes.forEach(route -> shareThreadPoolProfiles(route.getOutputs(), scratch));
             try {
                 scratch.init();
             } catch (Exception e) {
-                throw new InvalidRouteFileException(file, lineOfFailure(e, routes), message(e));
+                throw new InvalidRouteFileException(file, lineOfFailure(e, routes), message(e, scratch));
             }
             return List.copyOf(routes);
         } finally {
@@ -242,12 +243,15 @@ public final class RouteFileCheck {
     }
 
     /** The innermost reason, after the route and step Camel names: its wrappers repeat the whole route. */
-    private static String message(Throwable failure) {
+    private static String message(Throwable failure, CamelContext scratch) {
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
         String reason = root.getMessage() != null ? root.getMessage() : root.toString();
+        if (root instanceof ResolveEndpointFailedException unresolved) {
+            reason = UnknownOptions.describe(scratch, unresolved.getUri()).orElse(reason);
+        }
         FailedToCreateRouteException failedRoute = failedRoute(failure);
         if (failedRoute == null) {
             return reason;
