@@ -1,9 +1,13 @@
 package org.iotgateway.mqttsn;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.iotgateway.mqttsn.protocol.Decoder;
@@ -20,8 +24,10 @@ import org.iotgateway.mqttsn.store.SessionStore;
 
 /**
  * The protocol of one UDP socket: decodes each datagram, answers the control messages, and hands each accepted PUBLISH
- * to the consumer. Runs on the socket's event-loop thread and never blocks it: store reads that miss the near cache
- * continue on the store client's thread, and a route that waits gets threads of its own ({@code routeThreads}).
+ * to the consumer. Everything here, and the readings route after it, runs on the socket's event-loop thread: a store
+ * read that misses the near cache continues there when Redis answers, never on the store client's I/O thread, where a
+ * slow route step would hold up every other device's store reads. A route that waits gets threads of its own
+ * ({@code routeThreads}).
  */
 final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
@@ -35,6 +41,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final int gatewayId;
     private final int maxTopicNameLength;
     private ReplyWriter replies;
+    private EventLoop loop;
 
     DatagramHandler(MqttSnConsumer consumer, SessionStore store, GatewayMetrics metrics, ThrottledLog log,
                     Map<Integer, String> predefinedTopics) {
@@ -53,6 +60,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         replies = ReplyWriter.attachTo(ctx.channel());
+        loop = ctx.channel().eventLoop();
         super.channelActive(ctx);
     }
 
@@ -105,7 +113,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             return;
         }
         // the Will flag is ignored, as the Python gateway does: CONNACK follows at once
-        store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(), connect.cleanSession()).whenComplete((ok, e) -> {
+        onLoop(store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(), connect.cleanSession()), (ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
             }
@@ -122,7 +130,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             return;
         }
         Runnable congestion = () -> peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.CONGESTION));
-        withClient(peer, "REGISTER", congestion, clientId -> store.register(clientId, register.topicName()).whenComplete((id, e) -> {
+        withClient(peer, "REGISTER", congestion, clientId -> onLoop(store.register(clientId, register.topicName()), (id, e) -> {
             if (e != null) {
                 storeFailed("REGISTER", e, peer);
                 congestion.run();
@@ -186,7 +194,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             consumer.dispatch(peer, publish, clientId, cached, receivedAt);
             return;
         }
-        store.topicName(clientId, publish.topicId()).whenComplete((topic, e) -> {
+        onLoop(store.topicName(clientId, publish.topicId()), (topic, e) -> {
             if (e != null) {
                 storeFailed("PUBLISH", e, peer);
                 reject(peer, publish, ReturnCode.CONGESTION);
@@ -223,7 +231,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
      * {@code storeDown} (a congestion reply: the client retries later) when the store cannot say.
      */
     private void withClient(Peer peer, String what, Runnable storeDown, Consumer<String> action) {
-        store.clientId(peer.clientKey(), peer.sharedKey()).whenComplete((clientId, e) -> {
+        onLoop(store.clientId(peer.clientKey(), peer.sharedKey()), (clientId, e) -> {
             if (e != null && (e instanceof SessionStore.AmbiguousClientException
                     || e.getCause() instanceof SessionStore.AmbiguousClientException)) {
                 // never guess: a DISCONNECT makes the device CONNECT again, which binds its port
@@ -237,6 +245,16 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
                 action.accept(clientId);
             }
         });
+    }
+
+    /** Continues on this socket's event loop: at once when the store answered from its cache, else when Redis answers. */
+    private <T> void onLoop(CompletionStage<T> answer, BiConsumer<? super T, ? super Throwable> next) {
+        CompletableFuture<T> future = answer.toCompletableFuture();
+        if (future.isDone() && loop.inEventLoop()) {
+            future.whenComplete(next);
+        } else {
+            future.whenCompleteAsync(next, loop);
+        }
     }
 
     private void unknownClient(Peer peer, String what) {

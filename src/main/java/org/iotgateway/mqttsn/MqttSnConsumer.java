@@ -39,10 +39,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the UDP socket(s) of an {@code mqttsn:} endpoint and turns each accepted PUBLISH into an exchange. The PUBACK is
  * sent when the exchange completes, so a reading is acknowledged only once the route (typically RabbitMQ with publisher
- * confirms) has it. By default the route runs on the socket's thread: a route that hands its reading to an asynchronous
- * publisher returns at once, and handing each reading to another thread cost about a sixth of the gateway's CPU at
- * 5,000 readings/s (docs/benchmarks.md). With {@code routeThreads} it runs on a pool instead, for routes with a step
- * that waits.
+ * confirms) has it. The route runs on a pool of {@code routeThreads}, never on the socket's event loop, because its
+ * steps are the operator's: one that waits must hold only its own reading. {@code routeThreads=0} runs it on the
+ * socket's thread instead, which saved about a sixth of the gateway's CPU at 5,000 readings/s and made no difference
+ * at peak (docs/benchmarks.md), for a route known never to wait.
  */
 public class MqttSnConsumer extends DefaultConsumer {
 
