@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ComponentCatalogTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"mqttsn", "mqtt"})
+    @ValueSource(strings = {"mqttsn", "mqtt", "rabbitmq-confirmed"})
     void should_describe_every_option_of_our_components_where_camel_tooling_looks(String scheme) throws Exception {
         try (DefaultCamelContext context = new DefaultCamelContext()) {
             String json = context.getComponentParameterJsonSchema(scheme);
@@ -37,6 +37,10 @@ class ComponentCatalogTest {
         try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/mqttsn/mqttsn.json")) {
             JsonNode catalog = new ObjectMapper().readTree(in);
             assertThat(catalog.at("/properties/valkeyConnectionString/secret").asBoolean()).isTrue();
+        }
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/rabbitmq/rabbitmq-confirmed.json")) {
+            JsonNode catalog = new ObjectMapper().readTree(in);
+            assertThat(catalog.at("/properties/connectionString/secret").asBoolean()).isTrue();
         }
     }
 }

@@ -4,6 +4,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
 import org.iotgateway.mqttsn.MqttSnConstants;
+import org.iotgateway.rabbitmq.RabbitMqConfirmedConstants;
 
 /**
  * Sets the AMQP routing key from an MQTT topic name as RabbitMQ's MQTT plugin and the Python gateway do: levels
@@ -24,7 +25,7 @@ public class RoutingKeyFromTopic implements Processor {
         if (topic == null) {
             throw new IllegalArgumentException("no " + topicHeader + " header to take the routing key from");
         }
-        message.setHeader(ConfirmingAmqpPublisher.ROUTING_KEY, routingKey(topic));
+        message.setHeader(RabbitMqConfirmedConstants.ROUTING_KEY, routingKey(topic));
     }
 
     static String routingKey(String topic) {

@@ -1,4 +1,4 @@
-package org.iotgateway.meters;
+package org.iotgateway.rabbitmq;
 
 import java.net.URI;
 import java.net.URLDecoder;

@@ -1,4 +1,4 @@
-package org.iotgateway.meters;
+package org.iotgateway.rabbitmq;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -39,13 +39,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes the exchange body to a RabbitMQ exchange and completes the exchange only when the broker has confirmed
- * the message (publisher confirms, asynchronous and correlated per message), so a route that ends here acknowledges
- * its source exactly when RabbitMQ holds the message. A nack, a lost connection or a blocked broker fail the exchange;
+ * The engine of the {@code rabbitmq-confirmed:} endpoint: publishes the exchange body to a RabbitMQ exchange and
+ * completes the exchange only when the broker has confirmed the message (publisher confirms, asynchronous and
+ * correlated per message), so a route that ends here acknowledges its source exactly when RabbitMQ holds the message. A nack, a lost connection or a blocked broker fail the exchange;
  * a connection that confirms nothing for the confirm timeout is reopened, failing what it carried (see
  * {@link #reconnectIfStuck()} for why a message is never failed alone while RabbitMQ may still take it).
  * <p>
- * Headers: {@value #ROUTING_KEY} is the routing key, {@value #MESSAGE_ID} (optional) the message id that consumers
+ * Headers: {@value RabbitMqConfirmedConstants#ROUTING_KEY} is the routing key,
+ * {@value RabbitMqConfirmedConstants#MESSAGE_ID} (optional) the message id that consumers
  * de-duplicate on; every header whose name does not start with "Camel" becomes an
  * AMQP header. Messages carry the Python gateway's properties: content type {@code application/data}, encoding
  * {@code binary}, persistent, priority 0.
@@ -73,11 +74,6 @@ import org.slf4j.LoggerFactory;
  * the wrong confirms.
  */
 public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements CamelContextAware {
-
-    /** The routing key of the message. */
-    public static final String ROUTING_KEY = "CamelAmqpRoutingKey";
-    /** The message id property of the message, if set. */
-    public static final String MESSAGE_ID = "CamelAmqpMessageId";
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfirmingAmqpPublisher.class);
     private static final String CONTENT_TYPE = "application/data";
@@ -318,16 +314,17 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
         if (blocked != null) {
             return fail(exchange, callback, "RabbitMQ blocked publishing: " + blocked);
         }
-        String routingKey = exchange.getMessage().getHeader(ROUTING_KEY, String.class);
+        String routingKey = exchange.getMessage().getHeader(RabbitMqConfirmedConstants.ROUTING_KEY, String.class);
         if (routingKey == null) {
-            return fail(exchange, callback, "no " + ROUTING_KEY + " header");
+            return fail(exchange, callback, "no " + RabbitMqConfirmedConstants.ROUTING_KEY + " header");
         }
         if (!fitsShortString(routingKey)) {
             return fail(exchange, callback, "the routing key is longer than AMQP's " + MAX_SHORT_STRING + " bytes");
         }
         AMQP.BasicProperties properties;
         try {
-            properties = properties(exchange.getMessage().getHeaders(), exchange.getMessage().getHeader(MESSAGE_ID, String.class));
+            properties = properties(exchange.getMessage().getHeaders(),
+                    exchange.getMessage().getHeader(RabbitMqConfirmedConstants.MESSAGE_ID, String.class));
         } catch (IllegalArgumentException e) {
             return fail(exchange, callback, e.getMessage());
         }

@@ -1,4 +1,4 @@
-package org.iotgateway.meters;
+package org.iotgateway.rabbitmq;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package org.iotgateway.meters;
+package org.iotgateway.rabbitmq;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +49,8 @@ class ConfirmCorrelationTest {
     @BeforeAll
     static void start() throws Exception {
         gateway = RunningGateway.startOnly("mqttsn", Map.of());
-        publisher = gateway.context().getRegistry().lookupByNameAndType("meterPublisher", ConfirmingAmqpPublisher.class);
+        publisher = gateway.context().getEndpoints().stream().filter(RabbitMqConfirmedEndpoint.class::isInstance)
+                .map(endpoint -> ((RabbitMqConfirmedEndpoint) endpoint).publisher()).findFirst().orElseThrow();
         admin = AmqpUrl.parse(gateway.amqpUrl()).connectionFactory().newConnection("correlation test admin");
         // a queue that holds nothing and refuses what reaches it: RabbitMQ nacks every message routed there
         refusingQueue = "refusing-" + UUID.randomUUID();
@@ -148,7 +149,7 @@ class ConfirmCorrelationTest {
 
     private static Exchange exchange(String routingKey, String body) {
         Exchange exchange = new DefaultExchange(gateway.context());
-        exchange.getMessage().setHeader(ConfirmingAmqpPublisher.ROUTING_KEY, routingKey);
+        exchange.getMessage().setHeader(RabbitMqConfirmedConstants.ROUTING_KEY, routingKey);
         exchange.getMessage().setBody(body.getBytes(StandardCharsets.UTF_8));
         return exchange;
     }

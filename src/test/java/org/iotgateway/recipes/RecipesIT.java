@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -23,7 +24,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import org.iotgateway.meters.AmqpUrl;
+import org.iotgateway.rabbitmq.AmqpUrl;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
@@ -279,6 +280,10 @@ class RecipesIT {
             }
             String step = String.join(" ", lines.subList(start, end).stream().map(String::strip).toList());
             if (step.startsWith(anchor)) {
+                // the comment lines just above a step are the step's
+                while (start > 0 && lines.get(start - 1).strip().startsWith("#") && lines.get(start - 1).indexOf('#') == indent) {
+                    start--;
+                }
                 List<String> inserted = List.of(snippet.stripTrailing().split("\n"));
                 if (how.equals("replace the step")) {
                     lines.subList(start, end).clear();
@@ -295,7 +300,9 @@ class RecipesIT {
         String rejected = "Route file " + file + " rejected";
         long appliedBefore = count(applied);
         long rejectedBefore = count(rejected);
-        Files.writeString(mount.resolve(file), text);
+        // written whole and moved into place, as editors and ConfigMap updates do: the gateway never reads half a file
+        Path written = Files.writeString(mount.resolve(file + ".new"), text);
+        Files.move(written, mount.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         // a route's in-flight exchanges may hold its replacement for up to Camel's 25 s shutdown timeout
         await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
             assertThat(count(rejected)).as("the edit of " + file + " is rejected:\n" + logText()).isEqualTo(rejectedBefore);

@@ -9,7 +9,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Delivery;
-import org.iotgateway.meters.AmqpUrl;
+import org.iotgateway.rabbitmq.AmqpUrl;
 
 /**
  * A queue bound to the gateway's topic exchange, as a RabbitMQ consumer of the readings would bind one. Messages are
