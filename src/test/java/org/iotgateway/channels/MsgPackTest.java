@@ -70,6 +70,7 @@ class MsgPackTest {
         assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("c0c0"), 0)).hasMessage("1 bytes after the msgpack value");
         assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("d40100"), 0)).hasMessage("msgpack type 0xd4 is not used by Channels");
         assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("a2c328"), 0)).hasMessage("a msgpack str that is not UTF-8");
+        assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("c1"), 0)).hasMessage("msgpack type 0xc1 is not used by Channels");
         assertThatThrownBy(() -> MsgPack.encode(Map.of(1, 2))).hasMessage("msgpack map keys must be strings, got 1");
     }
 }
