@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ComponentCatalogTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"mqttsn", "mqtt", "rabbitmq-confirmed"})
+    @ValueSource(strings = {"mqttsn", "mqtt", "rabbitmq-confirmed", "live"})
     void should_describe_every_option_of_our_components_where_camel_tooling_looks(String scheme) throws Exception {
         try (DefaultCamelContext context = new DefaultCamelContext()) {
             String json = context.getComponentParameterJsonSchema(scheme);
@@ -33,7 +33,7 @@ class ComponentCatalogTest {
     }
 
     @Test
-    void should_mark_a_connection_string_that_may_carry_a_password_as_secret() throws Exception {
+    void should_mark_connection_strings_and_tokens_as_secret() throws Exception {
         try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/mqttsn/mqttsn.json")) {
             JsonNode catalog = new ObjectMapper().readTree(in);
             assertThat(catalog.at("/properties/valkeyConnectionString/secret").asBoolean()).isTrue();
@@ -41,6 +41,10 @@ class ComponentCatalogTest {
         try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/rabbitmq/rabbitmq-confirmed.json")) {
             JsonNode catalog = new ObjectMapper().readTree(in);
             assertThat(catalog.at("/properties/connectionString/secret").asBoolean()).isTrue();
+        }
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/live/live.json")) {
+            JsonNode catalog = new ObjectMapper().readTree(in);
+            assertThat(catalog.at("/properties/bearerToken/secret").asBoolean()).isTrue();
         }
     }
 }

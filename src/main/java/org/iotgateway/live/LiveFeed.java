@@ -34,14 +34,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
-import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
-import org.apache.camel.support.DefaultExchange;
-import org.apache.camel.support.service.ServiceHelper;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.spi.UriParams;
+import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.support.service.ServiceSupport;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.mqtt.MqttConnection;
@@ -52,11 +52,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live feed: a WebSocket server (and the dashboard page) that sends every MQTT message reaching this processor to
+ * The engine of the {@code live:} endpoint, and its consumer options: a WebSocket server (and the dashboard page),
+ * hosted by the {@code from: live:} endpoint, that sends every MQTT message a {@code to: live:} endpoint hands it to
  * each connected browser whose filters match it, as the JSON of {@link FeedFrame}. The frame is encoded once per
  * message and shared by all clients; each client has a bounded backlog, so a slow one loses its own oldest frames and
  * is disconnected if it does not catch up, while the others receive everything.
  */
+@UriParams
 public class LiveFeed extends ServiceSupport implements Processor, CamelContextAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(LiveFeed.class);
@@ -65,18 +67,43 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private String host = "0.0.0.0";
     private int port = 8080;
     private String path = "/ws";
+    @UriParam(label = "consumer", defaultValue = "2", description = "Threads serving WebSocket clients.")
     private int ioThreads = 2;
+    @UriParam(label = "consumer", defaultValue = "1000",
+              description = "Frames waiting for one slow client before its oldest are dropped.")
     private int clientQueueSize = 1000;
+    @UriParam(label = "consumer", defaultValue = "10",
+              description = "Seconds a client may keep dropping frames before it is disconnected.")
     private int slowClientTimeoutSeconds = 10;
+    @UriParam(label = "consumer,advanced", defaultValue = "10000",
+              description = "Messages waiting for the feed's threads before new ones are dropped for every client.")
     private int maxPendingMessages = 10000;
+    @UriParam(label = "consumer", defaultValue = "10000",
+              description = "Topics whose retained message is kept to replay to new clients.")
     private int retainedTopicsMax = 10000;
+    @UriParam(label = "consumer", defaultValue = "67108864",
+              description = "Bytes of retained messages kept to replay (64 MiB); past either limit new retained values"
+                            + " are not replayed.")
     private long retainedBytesMax = 64L * 1024 * 1024;
+    @UriParam(label = "consumer", defaultValue = "65536",
+              description = "Largest browser request in bytes: a larger one is answered with an error; one over 16 times"
+                            + " this (at least 1 MiB) ends the connection with close code 1009.")
     private int maxRequestBytes = 65536;
+    @UriParam(label = "consumer,security", secret = true,
+              description = "Token browsers must present (Authorization: Bearer, or ?access_token=); empty: no check.")
     private String bearerToken;
+    @UriParam(label = "consumer", defaultValue = "true", description = "Serve the dashboard page at /.")
     private boolean dashboardEnabled = true;
+    @UriParam(label = "consumer",
+              description = "Topic filters browsers may publish to with {\"publish\":{...}}, comma-separated; each such"
+                            + " message comes out of the from: endpoint. Empty: publishing from browsers is off.")
     private String clientPublishTopics;
-    private String clientPublishUri = "direct:live-client-publish";
+    @UriParam(label = "consumer",
+              description = "The MqttConnection the feed's messages come from: its resubscriptions tell which retained"
+                            + " messages the broker no longer holds.")
     private MqttConnection connection;
+    /** Where messages browsers publish go: the consumer of the from: endpoint that hosts this feed. */
+    private DefaultConsumer browserPublishes;
     /** Seconds after the broker granted a resubscription until its retained replay counts as complete. */
     private static final int RESYNC_SETTLE_SECONDS = 3;
     private final AtomicLong resyncRounds = new AtomicLong();
@@ -104,7 +131,6 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     private EventLoopGroup acceptor;
     private EventLoopGroup workers;
     private Channel server;
-    private AsyncProducer publisher;
     private ByteBufAllocator allocator;
     private Gauge clientsGauge;
     private Counter framesSent;
@@ -170,10 +196,6 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         if (connection != null) {
             connection.watchSubscriptions(resyncRetained);
         }
-        if (!publishAllowList.isEmpty() && camelContext != null) {
-            publisher = camelContext.getEndpoint(clientPublishUri).createAsyncProducer();
-            ServiceHelper.startService(publisher);
-        }
         LOG.info("Live feed on http://{}:{}/ (dashboard{}) and ws://{}:{}{}; bearer token {}; publishing from browsers {}",
                 host, port, dashboardEnabled ? "" : " off", host, port, path,
                 bearerToken == null || bearerToken.isBlank() ? "not required" : "required",
@@ -210,10 +232,6 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         GatewayMeters.registry(camelContext).remove(clientsGauge);
         if (connection != null) {
             connection.unwatchSubscriptions(resyncRetained);
-        }
-        if (publisher != null) {
-            ServiceHelper.stopService(publisher);
-            publisher = null;
         }
         if (server != null) {
             server.close().syncUninterruptibly();
@@ -266,7 +284,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     }
 
     void publishFromClient(ClientRequest.Publish request, Consumer<String> reply) {
-        if (publisher == null) {
+        if (publishAllowList.isEmpty() || browserPublishes == null) {
             rejectedRequests.increment();
             reply.accept(ClientRequest.reply(request.id(), "error",
                     "publishing from browsers is off (live.client-publish-topics is empty)"));
@@ -278,12 +296,12 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                     "publishing to '" + request.topic() + "' is not allowed (live.client-publish-topics)"));
             return;
         }
-        Exchange exchange = new DefaultExchange(camelContext);
+        Exchange exchange = browserPublishes.createExchange(false);
         exchange.getMessage().setBody(request.payload());
         exchange.getMessage().setHeader(MqttConstants.TOPIC, request.topic());
         exchange.getMessage().setHeader(MqttConstants.QOS, request.qos());
         exchange.getMessage().setHeader(MqttConstants.RETAINED, request.retain());
-        publisher.process(exchange, doneSync -> {
+        browserPublishes.getAsyncProcessor().process(exchange, doneSync -> {
             if (exchange.getException() != null) {
                 rejectedRequests.increment();
                 reply.accept(ClientRequest.reply(request.id(), "error",
@@ -292,7 +310,13 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                 clientPublishes.increment();
                 reply.accept(ClientRequest.reply(request.id(), "published", request.topic()));
             }
+            browserPublishes.releaseExchange(exchange, false);
         });
+    }
+
+    /** The consumer that messages browsers publish go to. */
+    void setBrowserPublishes(DefaultConsumer browserPublishes) {
+        this.browserPublishes = browserPublishes;
     }
 
     FeedShard shardOf(EventLoop loop) {
@@ -340,6 +364,10 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     }
 
     /** The connection the feed's messages come through: its resubscriptions tell which retained messages are stale. */
+    public MqttConnection getConnection() {
+        return connection;
+    }
+
     public void setConnection(MqttConnection connection) {
         this.connection = connection;
     }
@@ -449,11 +477,4 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         this.clientPublishTopics = clientPublishTopics;
     }
 
-    public String getClientPublishUri() {
-        return clientPublishUri;
-    }
-
-    public void setClientPublishUri(String clientPublishUri) {
-        this.clientPublishUri = clientPublishUri;
-    }
 }
