@@ -5,8 +5,8 @@
 NORMAL + SLOW meters, each its own UDP socket: CONNECT, REGISTER (normal meters "mr/<id>/standard/json", slow meters
 "slow/<id>", which the route under test holds in a step that waits), then QoS 1 PUBLISH of the Elvaco reading,
 RATE_PER_METER a second each, open loop (the next one is due whether or not the PUBACK came: a stalled gateway shows
-as latency, not as a lower rate). Prints key=value lines: the normal meters' PUBACK latency (ms) and how many readings
-got no PUBACK within 5 s.
+as latency, not as a lower rate). Prints key=value lines: the normal meters' PUBACK latency (ms) and how many of their
+readings had no PUBACK when the run ended; stalled=1 when a meter's CONNECT or REGISTER got no answer within 5 s.
 """
 import select
 import socket
@@ -31,10 +31,14 @@ def main():
         topic = f"slow/{client_id}" if is_slow else f"mr/{client_id}/standard/json"
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.settimeout(5)
-        sock.sendto(packet(0x04, b"\x04\x01\x00\x3c" + client_id.encode()), gateway)
-        assert sock.recv(64) == b"\x03\x05\x00", client_id
-        sock.sendto(packet(0x0A, b"\x00\x00\x00\x01" + topic.encode()), gateway)
-        regack = sock.recv(64)
+        try:
+            sock.sendto(packet(0x04, b"\x04\x01\x00\x3c" + client_id.encode()), gateway)
+            assert sock.recv(64) == b"\x03\x05\x00", client_id
+            sock.sendto(packet(0x0A, b"\x00\x00\x00\x01" + topic.encode()), gateway)
+            regack = sock.recv(64)
+        except socket.timeout:
+            print(f"stalled=1\nnormal_readings=0\nunanswered_at_end=0\np50_ms=nan\np99_ms=nan\nmax_ms=nan")
+            return
         assert regack[1] == 0x0B and regack[-1] == 0, regack
         sock.setblocking(False)
         poller.register(sock.fileno(), select.EPOLLIN)
@@ -69,7 +73,7 @@ def main():
 
     def pct(q):
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
-    print(f"normal_readings={len(latencies)}\nunanswered_at_end={unanswered}\n"
+    print(f"stalled=0\nnormal_readings={len(latencies)}\nunanswered_at_end={unanswered}\n"
           f"p50_ms={pct(0.50):.2f}\np99_ms={pct(0.99):.2f}\nmax_ms={latencies[-1] if latencies else float('nan'):.2f}")
 
 

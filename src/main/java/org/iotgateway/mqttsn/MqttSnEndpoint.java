@@ -59,12 +59,12 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     @UriParam(defaultValue = "1",
               description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")
     private int ioThreads = 1;
-    @UriParam(defaultValue = "8",
+    @UriParam(defaultValue = "32",
               description = "Threads that run the route for accepted PUBLISH messages, so that a step that waits (an HTTP"
                             + " call, a database) holds only its own reading: a step that waits W ms on every reading"
                             + " caps the rate at routeThreads / W. 0 runs the route on the socket's thread, slightly"
                             + " cheaper, for a route that never waits.")
-    private int routeThreads = 8;
+    private int routeThreads = 32;
     @UriParam(defaultValue = "10000",
               description = "Readings in flight (received, not yet confirmed) before new ones are answered with congestion (rc 1).")
     private int maxInFlight = 10000;
