@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,6 +28,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.spi.ExecutorServiceManager;
 import org.apache.camel.support.DefaultConsumer;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReadinessCheck;
@@ -76,7 +79,10 @@ public class MqttSnConsumer extends DefaultConsumer {
     };
     private GatewayMetrics metrics;
     private EventLoopGroup eventLoops;
+    /** How long a reading may wait for a route thread, while the threads finish nothing, before more are started. */
+    private static final long ROUTE_PATIENCE_MILLIS = 5;
     private ExecutorService routePool;
+    private ScheduledExecutorService routePoolWatch;
     /** Runs the route on {@link #routePool}, each device's readings in the order they arrived. */
     private KeyOrderedExecutor routeExecutor;
 
@@ -106,11 +112,15 @@ public class MqttSnConsumer extends DefaultConsumer {
                 java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), TopicNames.MAX_TOPIC_ID);
         storeCheck.register(getEndpoint().getCamelContext());
         if (endpoint.getRouteThreads() > 0) {
-            // unbounded: what waits here is bounded by maxInFlight, and a refusal would break a device's order
-            routePool = getEndpoint().getCamelContext().getExecutorServiceManager().newThreadPool(this, "mqttsn-route",
-                    new ThreadPoolProfileBuilder("mqttsn-route").poolSize(endpoint.getRouteThreads())
-                            .maxPoolSize(endpoint.getRouteThreads()).maxQueueSize(-1).build());
-            routeExecutor = new KeyOrderedExecutor(routePool);
+            // two threads per core while the route's steps are quick, up to routeThreads while they wait; unbounded queue:
+            // what waits there is bounded by maxInFlight, and a refusal would break a device's order
+            int base = Math.min(endpoint.getRouteThreads(), 2 * Runtime.getRuntime().availableProcessors());
+            ExecutorServiceManager executors = getEndpoint().getCamelContext().getExecutorServiceManager();
+            routePool = executors.newThreadPool(this, "mqttsn-route", new ThreadPoolProfileBuilder("mqttsn-route")
+                    .poolSize(base).maxPoolSize(endpoint.getRouteThreads()).maxQueueSize(-1).build());
+            routePoolWatch = executors.newSingleThreadScheduledExecutor(this, "mqttsn-route-watch");
+            routeExecutor = new KeyOrderedExecutor(new ElasticPool((ThreadPoolExecutor) routePool, endpoint.getRouteThreads(),
+                    ROUTE_PATIENCE_MILLIS, routePoolWatch));
         }
 
         // on the native transport a PUBACK leaves from the thread that has RabbitMQ's confirm, and the event loop writes a
@@ -161,6 +171,7 @@ public class MqttSnConsumer extends DefaultConsumer {
             eventLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         if (routePool != null) {
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(routePoolWatch);
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(routePool);
         }
         storeCheck.unregister(getEndpoint().getCamelContext());
