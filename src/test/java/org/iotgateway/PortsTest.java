@@ -26,13 +26,13 @@ class PortsTest {
         try (CapturedLogs logs = new CapturedLogs();
              RunningGateway gateway = RunningGateway.startOnly("live", Map.of("live.port", Integer.toString(port)))) {
             await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertThat(gateway.readiness())
-                    .startsWith("{\"status\":\"DOWN\"").contains("\"routes-started\"", "live-mqtt-to-websocket=Live feed cannot listen on 127.0.0.1:"
+                    .startsWith("{\"status\":\"DOWN\"").contains("\"routes-started\"", "live-websocket-server=Live feed cannot listen on 127.0.0.1:"
                             + port, "Address already in use"));
-            assertThat(logs.text()).containsOnlyOnce("ERROR RouteStarts - Route live-mqtt-to-websocket cannot start: Live feed cannot listen");
+            assertThat(logs.text()).containsOnlyOnce("ERROR RouteStarts - Route live-websocket-server cannot start: Live feed cannot listen");
 
             taken.close();
             await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.readiness().startsWith("{\"status\":\"UP\""));
-            assertThat(logs.text()).contains("INFO  RouteStarts - Route live-mqtt-to-websocket started");
+            assertThat(logs.text()).contains("INFO  RouteStarts - Route live-websocket-server started");
         } finally {
             taken.close();
         }

@@ -1,5 +1,6 @@
 package org.iotgateway.mqttsn;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.iotgateway.testing.Vectors.message;
 
 /**
@@ -32,6 +34,8 @@ class BlockingStepTest {
             }
         }));
         gateway.context().getRouteController().startRoute("mqttsn-readings-to-rabbitmq");
+        // the advised route has a publisher of its own: ready once it is connected to RabbitMQ
+        await().atMost(Duration.ofSeconds(20)).until(() -> gateway.readiness().startsWith("{\"status\":\"UP\""));
     }
 
     @AfterAll

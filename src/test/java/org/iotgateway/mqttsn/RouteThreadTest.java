@@ -1,6 +1,7 @@
 package org.iotgateway.mqttsn;
 
 import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.iotgateway.testing.Vectors.message;
 
 /**
@@ -32,6 +34,8 @@ class RouteThreadTest {
                 route -> route.weaveAddFirst().process(exchange -> threads.add(Thread.currentThread().getName())));
         // the advised route replaces the running one; the supervising route controller leaves it to us to start
         gateway.context().getRouteController().startRoute("mqttsn-readings-to-rabbitmq");
+        // the advised route has a publisher of its own: ready once it is connected to RabbitMQ
+        await().atMost(Duration.ofSeconds(20)).until(() -> gateway.readiness().startsWith("{\"status\":\"UP\""));
     }
 
     @AfterAll
