@@ -24,10 +24,10 @@ import org.iotgateway.mqttsn.store.SessionStore;
 
 /**
  * The protocol of one UDP socket: decodes each datagram, answers the control messages, and hands each accepted PUBLISH
- * to the consumer. Everything here, and the readings route after it, runs on the socket's event-loop thread: a store
- * read that misses the near cache continues there when Redis answers, never on the store client's I/O thread, where a
- * slow route step would hold up every other device's store reads. A route that waits gets threads of its own
- * ({@code routeThreads}).
+ * to the consumer. Everything here runs on the socket's event-loop thread: a store read that misses the near cache
+ * continues there when Redis answers, never on the store client's I/O thread, where a slow route step would hold up
+ * every other device's store reads. The consumer then runs the route on its pool, or on this thread with
+ * {@code routeThreads=0}.
  */
 final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
