@@ -13,6 +13,8 @@ import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.support.DefaultEndpoint;
 import org.apache.camel.support.DefaultProducer;
 import org.apache.camel.support.service.ServiceHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The live feed: a WebSocket server and dashboard page for browsers, each of which receives the MQTT messages its own
@@ -29,6 +31,8 @@ import org.apache.camel.support.service.ServiceHelper;
 @UriEndpoint(firstVersion = "0.1.0", scheme = "live", title = "Live MQTT feed to browsers", syntax = "live:host:port/path",
              category = {Category.IOT, Category.HTTP}, headersClass = LiveConstants.class)
 public class LiveEndpoint extends DefaultEndpoint {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveEndpoint.class);
 
     @UriPath(description = "The address to listen on; 0.0.0.0 for every interface.")
     @Metadata(required = true)
@@ -57,13 +61,26 @@ public class LiveEndpoint extends DefaultEndpoint {
     @Override
     public Producer createProducer() {
         return new DefaultProducer(this) {
+            /** Whether the absence of the feed was reported, since it was last running. */
+            private volatile boolean absenceReported;
+
+            /**
+             * With no feed running at the address (its route not started yet, being replaced, or unable to bind) there
+             * is no browser to send to: the message is dropped, and the first of a run of them logged. Readiness
+             * names the feed's route meanwhile.
+             */
             @Override
             public void process(Exchange exchange) {
                 LiveFeed running = getComponent().feedAt(address());
                 if (running == null) {
-                    throw new IllegalStateException("no live feed runs at " + address() + ": its route (from: live:"
-                            + address() + ") is not started");
+                    if (!absenceReported) {
+                        absenceReported = true;
+                        LOG.warn("No live feed runs at {} (its route from: live:{} is not started): messages for its"
+                                + " browsers are dropped until it does", address(), address());
+                    }
+                    return;
                 }
+                absenceReported = false;
                 running.process(exchange);
             }
         };
@@ -76,9 +93,7 @@ public class LiveEndpoint extends DefaultEndpoint {
             protected void doStart() throws Exception {
                 super.doStart();
                 feed.setCamelContext(getCamelContext());
-                feed.setHost(host);
-                feed.setPort(port);
-                feed.setPath(path);
+                feed.listenOn(host, port, path);
                 feed.setBrowserPublishes(this);
                 ServiceHelper.startService(feed);
                 getComponent().hosting(address(), feed);

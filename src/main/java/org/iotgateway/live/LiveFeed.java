@@ -372,27 +372,10 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         this.connection = connection;
     }
 
-    public String getHost() {
-        return host;
-    }
-
-    public void setHost(String host) {
+    /** The address the feed listens on: the path of its {@code live:} endpoint. */
+    void listenOn(String host, int port, String path) {
         this.host = host;
-    }
-
-    public int getPort() {
-        return port;
-    }
-
-    public void setPort(int port) {
         this.port = port;
-    }
-
-    public String getPath() {
-        return path;
-    }
-
-    public void setPath(String path) {
         this.path = path;
     }
 

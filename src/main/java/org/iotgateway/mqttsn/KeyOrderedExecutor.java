@@ -8,7 +8,7 @@ import java.util.concurrent.Executor;
 /**
  * Runs tasks on a pool, those of one key (a device's address) one after another in the order they came, those of
  * different keys side by side: a device's readings reach the route in the order it sent them, while a step that waits
- * for one device holds only that device's readings. A key has a queue only while it has tasks waiting or running.
+ * for one device holds only that device's readings. A key has a queue only while one of its tasks runs.
  */
 final class KeyOrderedExecutor {
 
@@ -19,20 +19,24 @@ final class KeyOrderedExecutor {
         this.pool = pool;
     }
 
-    /** Runs the task after the key's earlier tasks; throws what the pool throws when it refuses work (stopped). */
+    /**
+     * Runs the task after the key's earlier tasks; throws what the pool throws when it refuses work (stopped). The
+     * tasks of one key are handed over by one thread (the socket's that received them).
+     */
     void execute(Object key, Runnable task) {
         boolean[] idle = {false};
-        queues.compute(key, (k, queue) -> {
-            if (queue == null) {
-                queue = new ArrayDeque<>(2);
+        // a key's queue holds its tasks waiting behind the one running; none for a key with nothing running
+        queues.compute(key, (k, waiting) -> {
+            if (waiting == null) {
                 idle[0] = true;
+                return new ArrayDeque<>(2);
             }
-            queue.add(task);
-            return queue;
+            waiting.add(task);
+            return waiting;
         });
         if (idle[0]) {
             try {
-                pool.execute(() -> drain(key));
+                pool.execute(() -> drain(key, task));
             } catch (RuntimeException refused) {
                 queues.remove(key);
                 throw refused;
@@ -40,21 +44,15 @@ final class KeyOrderedExecutor {
         }
     }
 
-    private void drain(Object key) {
-        Runnable[] next = new Runnable[1];
-        queues.computeIfPresent(key, (k, queue) -> {
-            next[0] = queue.peek();
-            return queue;
-        });
+    private void drain(Object key, Runnable first) {
+        Runnable[] next = {first};
         while (next[0] != null) {
             try {
                 next[0].run();
             } finally {
-                next[0] = null;
-                queues.computeIfPresent(key, (k, queue) -> {
-                    queue.poll();
-                    next[0] = queue.peek();
-                    return queue.isEmpty() ? null : queue;
+                queues.computeIfPresent(key, (k, waiting) -> {
+                    next[0] = waiting.poll();
+                    return next[0] == null ? null : waiting;
                 });
             }
         }

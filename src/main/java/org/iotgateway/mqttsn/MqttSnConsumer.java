@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -28,7 +26,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.spi.ExecutorServiceManager;
 import org.apache.camel.support.DefaultConsumer;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReadinessCheck;
@@ -45,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * sent when the exchange completes, so a reading is acknowledged only once the route (typically RabbitMQ with publisher
  * confirms) has it. The route runs on a pool of {@code routeThreads}, never on the socket's event loop, because its
  * steps are the operator's: one that waits must hold only its own device's readings. A device's readings are routed
- * one after another, in the order they arrived (so they reach RabbitMQ in that order); different devices' side by side. {@code routeThreads=0} runs it on the
- * socket's thread instead, which saved about a sixth of the gateway's CPU at 5,000 readings/s and made no difference
- * at peak (docs/benchmarks.md), for a route known never to wait.
+ * one after another, in the order they arrived (so they reach RabbitMQ in that order); different devices' side by
+ * side. {@code routeThreads=0} runs the route on the socket's thread instead, for a route known never to wait: about
+ * 18 µs of gateway CPU less per reading at peak (docs/benchmarks.md).
  */
 public class MqttSnConsumer extends DefaultConsumer {
 
@@ -79,10 +76,7 @@ public class MqttSnConsumer extends DefaultConsumer {
     };
     private GatewayMetrics metrics;
     private EventLoopGroup eventLoops;
-    /** How long a reading may wait for a route thread, while the threads finish nothing, before more are started. */
-    private static final long ROUTE_PATIENCE_MILLIS = 5;
     private ExecutorService routePool;
-    private ScheduledExecutorService routePoolWatch;
     /** Runs the route on {@link #routePool}, each device's readings in the order they arrived. */
     private KeyOrderedExecutor routeExecutor;
 
@@ -112,15 +106,11 @@ public class MqttSnConsumer extends DefaultConsumer {
                 java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), TopicNames.MAX_TOPIC_ID);
         storeCheck.register(getEndpoint().getCamelContext());
         if (endpoint.getRouteThreads() > 0) {
-            // two threads per core while the route's steps are quick, up to routeThreads while they wait; unbounded queue:
-            // what waits there is bounded by maxInFlight, and a refusal would break a device's order
-            int base = Math.min(endpoint.getRouteThreads(), 2 * Runtime.getRuntime().availableProcessors());
-            ExecutorServiceManager executors = getEndpoint().getCamelContext().getExecutorServiceManager();
-            routePool = executors.newThreadPool(this, "mqttsn-route", new ThreadPoolProfileBuilder("mqttsn-route")
-                    .poolSize(base).maxPoolSize(endpoint.getRouteThreads()).maxQueueSize(-1).build());
-            routePoolWatch = executors.newSingleThreadScheduledExecutor(this, "mqttsn-route-watch");
-            routeExecutor = new KeyOrderedExecutor(new ElasticPool((ThreadPoolExecutor) routePool, endpoint.getRouteThreads(),
-                    ROUTE_PATIENCE_MILLIS, routePoolWatch));
+            // unbounded queue: what waits there is bounded by maxInFlight, and a refusal would break a device's order
+            routePool = getEndpoint().getCamelContext().getExecutorServiceManager().newThreadPool(this, "mqttsn-route",
+                    new ThreadPoolProfileBuilder("mqttsn-route").poolSize(endpoint.getRouteThreads())
+                            .maxPoolSize(endpoint.getRouteThreads()).maxQueueSize(-1).build());
+            routeExecutor = new KeyOrderedExecutor(routePool);
         }
 
         // on the native transport a PUBACK leaves from the thread that has RabbitMQ's confirm, and the event loop writes a
@@ -171,7 +161,6 @@ public class MqttSnConsumer extends DefaultConsumer {
             eventLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         if (routePool != null) {
-            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(routePoolWatch);
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(routePool);
         }
         storeCheck.unregister(getEndpoint().getCamelContext());

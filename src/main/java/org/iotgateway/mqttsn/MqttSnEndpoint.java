@@ -60,11 +60,10 @@ public class MqttSnEndpoint extends DefaultEndpoint {
               description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")
     private int ioThreads = 1;
     @UriParam(defaultValue = "32",
-              description = "The most threads that run the route for accepted PUBLISH messages, so that a step that waits"
-                            + " (an HTTP call, a database) holds only its own device's readings. Two per core run it while"
-                            + " its steps are quick; more start, up to this, while readings wait for threads that finish"
-                            + " nothing. A step that waits W ms on every reading caps the rate at routeThreads / W."
-                            + " 0 runs the route on the socket's thread, for a route that never waits.")
+              description = "Threads that run the route for accepted PUBLISH messages, so that a step that waits (an HTTP"
+                            + " call, a database) holds only its own device's readings. A step that waits W ms on every"
+                            + " reading caps the rate at routeThreads / W. 0 runs the route on the socket's thread, with"
+                            + " less CPU, for a route that never waits.")
     private int routeThreads = 32;
     @UriParam(defaultValue = "10000",
               description = "Readings in flight (received, not yet confirmed) before new ones are answered with congestion (rc 1).")

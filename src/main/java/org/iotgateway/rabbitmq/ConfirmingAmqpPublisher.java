@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * batches, one socket write each (see {@link BatchingConnectionFactory}), so that under load neither the gateway nor
  * RabbitMQ pays a system call per message:
  * <ul>
- * <li>A route running on a Netty event loop (the MQTT-SN socket's thread, or the Redis client's after a lookup)
+ * <li>A route running on a Netty event loop (the MQTT-SN socket's thread, with {@code routeThreads=0})
  * publishes its message itself and leaves the write to a task on that loop, which runs once the loop has handled
  * everything it read: one write per read cycle, and no other thread to wake. It does so only while the writer has
  * nothing waiting (so that messages keep their order) and while the bytes RabbitMQ has not confirmed are a small part
