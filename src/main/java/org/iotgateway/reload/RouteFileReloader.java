@@ -20,7 +20,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
 import org.apache.camel.ServiceStatus;
+import org.apache.camel.Suspendable;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
@@ -29,6 +31,7 @@ import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.service.ServiceSupport;
 import org.iotgateway.GatewayMeters;
 import org.slf4j.Logger;
@@ -47,6 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RouteFileReloader extends ServiceSupport {
 
+    /** How long a replaced route's exchanges in flight are awaited before the graceful stop takes over. */
+    private static final int DRAIN_SECONDS = 5;
     private static final Logger LOG = LoggerFactory.getLogger(RouteFileReloader.class);
     /** How a route file's name ends: {@code routes/<group>/*.camel.yaml}. */
     public static final String SUFFIX = ".camel.yaml";
@@ -147,6 +152,7 @@ public final class RouteFileReloader extends ServiceSupport {
         List<RouteDefinition> old = definedBy(file, model);
         List<String> oldIds = old.stream().map(RouteDefinition::getRouteId).toList();
         try {
+            stopTakingNewExchanges(oldIds);
             model.removeRouteDefinitions(old);
         } catch (Exception e) {
             throw new InvalidRouteFileException(file, 0, "the running routes " + oldIds + " could not be stopped: " + e.getMessage());
@@ -168,6 +174,27 @@ public final class RouteFileReloader extends ServiceSupport {
                 LOG.error("Route file {}: the routes from before the edit could not be restored", file, restoring);
             }
             throw new InvalidRouteFileException(file, 0, "its routes failed to start, the previous ones run again: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A direct: consumer defers its shutdown (it keeps taking exchanges while the route drains, for routes that depend on
+     * it), so a route fed without pause never drains: the graceful stop found one exchange in flight at each of its
+     * once-a-second checks and took seconds. Suspended first, it takes no more; a sender meanwhile gets "no consumer",
+     * which the MQTT-SN listener answers with congestion, and the device retries on the new route. What is in flight
+     * is then awaited here, in milliseconds, rather than at the graceful stop's checks a second apart.
+     */
+    private void stopTakingNewExchanges(List<String> routeIds) throws Exception {
+        for (String routeId : routeIds) {
+            Route route = camelContext.getRoute(routeId);
+            if (route != null && route.getConsumer() instanceof Suspendable) {
+                ServiceHelper.suspendService(route.getConsumer());
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
+        while (routeIds.stream().anyMatch(id -> camelContext.getInflightRepository().size(id) > 0)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
     }
 
