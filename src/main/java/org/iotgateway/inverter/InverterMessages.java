@@ -1,21 +1,23 @@
 package org.iotgateway.inverter;
 
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
@@ -25,10 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JSON documents the inverter bridge publishes, as the original client writes them: a Modbus response carries the
- * request and the web API's answer verbatim; the gateway state is the API's state with {@code timestamp} and
- * {@code type}. Unlike the original, a failed request is answered too:
- * {@code "response":{"success":false,"error":"<reason>","status":<HTTP status or null>}}.
+ * The documents the inverter bridge publishes, as the original client writes them, for the route's {@code marshal: json}
+ * step (camel-jackson): a Modbus response carries the request as it came and the web API's answer; the gateway state is
+ * the API's state with {@code timestamp} and {@code type}. Unlike the original, a failed request is answered too:
+ * {@code "response":{"success":false,"error":"<reason>","status":<HTTP status or null>}}. A bean rather than Simple
+ * because the original's timestamps have microseconds and its echo keeps the request's own spacing.
  */
 public class InverterMessages implements CamelContextAware {
 
@@ -55,14 +58,14 @@ public class InverterMessages implements CamelContextAware {
         this.started = clock.instant();
     }
 
-    /** The API's answer to a request that went through. */
-    public String modbusSuccess(String request, String apiAnswer) {
+    /** The API's answer to a request that went through (as camel-jackson read it, or as a step reshaped it). */
+    public Map<String, Object> modbusSuccess(String request, Object apiAnswer) {
         counters().succeeded.increment();
-        return modbusResponse(request, true, generator -> generator.writeRawValue(apiAnswer.strip()));
+        return modbusResponse(request, true, apiAnswer);
     }
 
     /** A request that could not be carried out, answered with the specific reason. */
-    public String modbusFailure(String request, Exception failure) {
+    public Map<String, Object> modbusFailure(String request, Exception failure) {
         counters().failed.increment();
         String reason;
         Integer status = null;
@@ -76,74 +79,57 @@ public class InverterMessages implements CamelContextAware {
             reason = "the bridge failed: " + failure;
         }
         LOG.info("Modbus request refused: {}", reason);
-        Integer httpStatus = status;
-        return modbusResponse(request, isJson(request), generator -> {
-            generator.writeStartObject();
-            generator.writeBooleanField("success", false);
-            generator.writeStringField("error", reason);
-            if (httpStatus == null) {
-                generator.writeNullField("status");
-            } else {
-                generator.writeNumberField("status", httpStatus);
-            }
-            generator.writeEndObject();
-        });
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("success", false);
+        response.put("error", reason);
+        response.put("status", status);
+        return modbusResponse(request, isJson(request), response);
     }
 
     /** The web API's state, stamped now and typed; a key of the API's own keeps its place, as Python's dict does. */
-    public String state(String apiState) throws InverterFailure {
-        JsonNode state;
-        try {
-            state = JSON.readTree(apiState);
-        } catch (JsonProcessingException e) {
-            throw new InverterFailure("GET /api/state answered with a body that is not JSON");
-        }
-        if (!(state instanceof ObjectNode object)) {
-            throw new InverterFailure("GET /api/state answered with JSON that is not an object");
-        }
-        object.put("timestamp", timestamp());
-        object.put("type", "gateway_state");
+    public Map<String, Object> state(Map<String, Object> apiState) {
+        Map<String, Object> state = new LinkedHashMap<>(apiState);
+        state.put("timestamp", timestamp());
+        state.put("type", "gateway_state");
         counters().state.increment();
-        return object.toString();
+        return state;
     }
 
     /** The original's fallback while the web API cannot give the state; uptime is the bridge's, in seconds. */
-    public String stateUnavailable() {
+    public Map<String, Object> stateUnavailable() {
         counters().stateUnavailable.increment();
-        ObjectNode state = JSON.createObjectNode();
+        Map<String, Object> state = new LinkedHashMap<>();
         state.put("timestamp", timestamp());
         state.put("type", "gateway_state");
         state.put("status", "api_unavailable");
         state.put("uptime", Duration.between(started, clock.instant()).toMillis() / 1000.0);
         state.put("version", "1.0.0");
         state.put("error", "Failed to fetch state from web container");
-        return state.toString();
+        return state;
     }
 
-    private interface JsonWriter {
-        void write(JsonGenerator generator) throws IOException;
+    private Map<String, Object> modbusResponse(String request, boolean requestIsJson, Object response) {
+        Map<String, Object> document = new LinkedHashMap<>();
+        document.put("timestamp", timestamp());
+        document.put("type", "modbus_response");
+        // the request as it came, spacing included, as the original echoes it; quoted when it is not JSON
+        document.put("request", requestIsJson ? new RawJson(request.strip()) : request);
+        document.put("response", response);
+        return document;
     }
 
-    private String modbusResponse(String request, boolean requestIsJson, JsonWriter response) {
-        StringWriter text = new StringWriter();
-        try (JsonGenerator generator = JSON.getFactory().createGenerator(text)) {
-            generator.writeStartObject();
-            generator.writeStringField("timestamp", timestamp());
-            generator.writeStringField("type", "modbus_response");
-            generator.writeFieldName("request");
-            if (requestIsJson) {
-                generator.writeRawValue(request.strip());
-            } else {
-                // what arrived is not JSON: it is quoted, so that the response still is
-                generator.writeString(request);
-            }
-            generator.writeFieldName("response");
-            response.write(generator);
-            generator.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /** JSON text that Jackson writes as it is. */
+    private record RawJson(String json) implements JsonSerializable {
+        @Override
+        public void serialize(JsonGenerator generator, SerializerProvider serializers) throws IOException {
+            generator.writeRawValue(json);
         }
-        return text.toString();
+
+        @Override
+        public void serializeWithType(JsonGenerator generator, SerializerProvider serializers, TypeSerializer typeSer)
+                throws IOException {
+            serialize(generator, serializers);
+        }
     }
 
     private static boolean isJson(String text) {

@@ -2,6 +2,7 @@ package org.iotgateway.inverter;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -17,9 +18,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.http.base.HttpOperationFailedException;
 import org.apache.camel.support.service.ServiceSupport;
 import org.iotgateway.ReachabilityCheck;
 import org.iotgateway.mqtt.MqttCredentials;
@@ -28,9 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The solar gateway's local web API: the serial number and a fresh JWT for every MQTT connect (so a reconnect never
- * presents an expired token, the original's fault), Modbus calls and the gateway state. Each call has its own timeout.
- * Readiness check {@code inverter-web-api}: whether the last call reached the API, and the age of the current token.
- * The token is never logged.
+ * presents an expired token, the original's fault), and what the routes' own calls of it (Modbus, state: camel-http in
+ * YAML) came to. Readiness check {@code inverter-web-api}: whether the last call reached the API, and the age of the
+ * current token. The token is never logged.
  */
 public class InverterWebApi extends ServiceSupport implements MqttCredentials, CamelContextAware {
 
@@ -40,7 +43,6 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
     private CamelContext camelContext;
     private String url;
     private long timeoutMillis = 10000;
-    private long stateTimeoutMillis = 4000;
     private int jwtLifetimeMinutes = 5;
     private final Clock clock = Clock.systemUTC();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -114,17 +116,43 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
         return new Credentials(serial, jwt);
     }
 
-    /** The web API's answer to a Modbus request (JSON); an error answer, a timeout or no answer is a failure. */
-    public String modbus(ModbusCommand command) throws InverterFailure {
-        HttpResponse<String> answer = call(HttpRequest.newBuilder(uri("/api/inverter/modbus?" + command.query())).GET(),
-                "the Modbus call", timeoutMillis);
-        json("the Modbus call", answer);
-        return answer.body();
+    /** Called after each answer of the web API the routes took: the readiness check reports it reachable. */
+    public void answered() {
+        reachability.report(null);
     }
 
-    /** {@code GET /api/state}, as the API gives it. */
-    public String state() throws InverterFailure {
-        return call(HttpRequest.newBuilder(uri("/api/state")).GET(), "GET /api/state", stateTimeoutMillis).body();
+    /**
+     * Why a call of a route to the web API (camel-http, then camel-jackson) failed, in words fit to publish: the API's
+     * own {@code error} text and status, no connection, no answer within the timeout, or an answer that is not JSON.
+     * Failures that are not the API's pass through; those that say the API is down or broken mark it unreachable.
+     *
+     * @param failure the exception the route caught
+     * @param call what was called, for the words: "the Modbus call", "GET /api/state"
+     * @param timeoutMillis the timeout of the component that called
+     */
+    public Exception explain(Exception failure, String call, long timeoutMillis) {
+        if (failure instanceof HttpOperationFailedException answer) {
+            int status = answer.getStatusCode();
+            reachability.report(status >= 500 ? "the web API answers HTTP " + status + " to " + call : null);
+            return new InverterFailure(errorText(answer.getResponseBody(), status), status);
+        }
+        if (failure instanceof JsonProcessingException) {
+            reachability.report(null);
+            return new InverterFailure(call + " answered with a body that is not a JSON object");
+        }
+        if (failure instanceof ConnectTimeoutException) {
+            return unreachable("the web API at " + url + " did not accept a connection within " + timeoutMillis + " ms");
+        }
+        if (failure instanceof SocketTimeoutException) {
+            return unreachable("the web API did not answer " + call + " within " + timeoutMillis + " ms");
+        }
+        if (failure instanceof ConnectException) {
+            return unreachable("the web API at " + url + " is unreachable (connection refused)");
+        }
+        if (failure instanceof IOException) {
+            return unreachable("the web API failed to answer " + call + ": " + failure);
+        }
+        return failure;
     }
 
     private HttpResponse<String> call(HttpRequest.Builder request, String what, long timeout) throws InverterFailure {
@@ -213,18 +241,9 @@ public class InverterWebApi extends ServiceSupport implements MqttCredentials, C
         return timeoutMillis;
     }
 
-    /** Time allowed for each call, from connecting to the end of the answer. */
+    /** Time allowed for each call for credentials, from connecting to the end of the answer. */
     public void setTimeoutMillis(long timeoutMillis) {
         this.timeoutMillis = timeoutMillis;
-    }
-
-    public long getStateTimeoutMillis() {
-        return stateTimeoutMillis;
-    }
-
-    /** Time allowed for the state call: shorter than the state period, so that a hung API never delays the next one. */
-    public void setStateTimeoutMillis(long stateTimeoutMillis) {
-        this.stateTimeoutMillis = stateTimeoutMillis;
     }
 
     public int getJwtLifetimeMinutes() {

@@ -25,10 +25,10 @@ import org.iotgateway.testing.TestPki;
  * authenticator that lets a client in only with a JWT the solar gateway's API signed for its user name and that has
  * not expired (as EMQX's JWT authentication does), or as the cloud service with its own password.
  */
-final class JwtCheckingBroker implements AutoCloseable {
+public final class JwtCheckingBroker implements AutoCloseable {
 
-    static final String CLOUD_USER = "cloud";
-    static final String CLOUD_PASSWORD = "cloud-secret";
+    public static final String CLOUD_USER = "cloud";
+    public static final String CLOUD_PASSWORD = "cloud-secret";
 
     /** A connect the authenticator judged: who, with which token, and why it was refused (null: accepted). */
     record Login(String clientId, String username, String password, String rejection) {
@@ -37,7 +37,7 @@ final class JwtCheckingBroker implements AutoCloseable {
     final List<Login> logins = new CopyOnWriteArrayList<>();
     private final EmbeddedHiveMQ hivemq;
 
-    JwtCheckingBroker(Path work, int port, TestPki pki, BiFunction<String, String, String> jwtRejection) throws Exception {
+    public JwtCheckingBroker(Path work, int port, TestPki pki, BiFunction<String, String, String> jwtRejection) throws Exception {
         Path config = Files.createDirectories(work.resolve("conf"));
         Files.writeString(config.resolve("config.xml"), """
                 <?xml version="1.0"?>

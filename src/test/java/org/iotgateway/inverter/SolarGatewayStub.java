@@ -31,7 +31,7 @@ import com.sun.net.httpserver.HttpServer;
  * {@value #DEVICE}, {@code GET /api/state}. Device ids {@code slow}, {@code broken} and {@code html} make it answer
  * late, with HTTP 500, or with a page that is not JSON. It can be stopped and started again on the same port.
  */
-final class SolarGatewayStub implements AutoCloseable {
+public final class SolarGatewayStub implements AutoCloseable {
 
     static final String SERIAL = "01233d0bd6c14b4aee";
     static final String DEVICE = "A2332407312";
@@ -47,7 +47,7 @@ final class SolarGatewayStub implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
 
-    SolarGatewayStub(int port) throws Exception {
+    public SolarGatewayStub(int port) throws Exception {
         this(port, newSigningKey());
     }
 
@@ -68,7 +68,7 @@ final class SolarGatewayStub implements AutoCloseable {
         return generator.generateKeyPair();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + port;
     }
 
@@ -129,7 +129,7 @@ final class SolarGatewayStub implements AutoCloseable {
     }
 
     /** Null when {@code jwt} is an ES256 token of this API for {@code username}, valid now; else why not. */
-    String rejection(String username, String jwt) {
+    public String rejection(String username, String jwt) {
         String[] parts = jwt == null ? new String[0] : jwt.split("\\.");
         if (parts.length != 3) {
             return "not a JWT";

@@ -28,10 +28,13 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import org.iotgateway.inverter.JwtCheckingBroker;
+import org.iotgateway.inverter.SolarGatewayStub;
 import org.iotgateway.rabbitmq.AmqpUrl;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.TestPki;
 import org.iotgateway.testing.UdpClient;
 import org.iotgateway.testing.WsClient;
 import org.junit.jupiter.api.AfterAll;
@@ -56,14 +59,21 @@ class RecipesIT {
             "<!-- recipe (\\S+): (\\S+), (insert before the step|replace the step|append)(?: \"(.+?)\")? -->\\n```yaml\\n(.*?)```",
             Pattern.DOTALL);
     private static final Path PROJECT = Path.of("").toAbsolutePath();
+    private static final List<String> GROUPS = List.of("mqttsn", "live", "inverter");
 
     private static Path mount;
     private static Path log;
     private static Process gateway;
     private static int udpPort;
     private static int livePort;
+    private static int managementPort;
     private static HttpServer webhook;
     private static final BlockingQueue<HttpExchange> webhookCalls = new LinkedBlockingQueue<>();
+    private static TestPki pki;
+    private static SolarGatewayStub solarGateway;
+    private static JwtCheckingBroker cloudBroker;
+    private static MqttTestClient cloud;
+    private static BlockingQueue<MqttTestClient.Received> modbusResponses;
     /** The meters of the test running, closed after it. */
     private static final List<UdpClient> meters = new ArrayList<>();
     private static final Map<String, String> services = Map.of(
@@ -78,7 +88,7 @@ class RecipesIT {
         Path jar = PROJECT.resolve("target/iot-gateway.jar");
         assertThat(jar).as("the packaged application (mvn package)").exists();
         mount = Files.createTempDirectory("recipes");
-        for (String group : List.of("mqttsn", "live")) {
+        for (String group : GROUPS) {
             copyFolder(PROJECT.resolve("routes").resolve(group), mount.resolve("routes").resolve(group));
         }
         Files.createDirectories(mount.resolve("readings"));
@@ -91,9 +101,17 @@ class RecipesIT {
             call.close();
         });
         webhook.start();
+        // the inverter's outside world: the solar gateway's web API, and its cloud broker (TLS, JWT checked)
+        pki = TestPki.create(Files.createDirectories(mount.resolve("pki")));
+        solarGateway = new SolarGatewayStub(RunningGateway.freeTcpPort());
+        int cloudPort = RunningGateway.freeTcpPort();
+        cloudBroker = new JwtCheckingBroker(mount.resolve("cloud-broker"), cloudPort, pki, solarGateway::rejection);
+        cloud = new MqttTestClient("ssl://localhost:" + cloudPort, JwtCheckingBroker.CLOUD_USER,
+                JwtCheckingBroker.CLOUD_PASSWORD, pki.clientSocketFactory());
+        modbusResponses = cloud.subscribe("iamcat/modbus/response");
         udpPort = RunningGateway.freeUdpPort();
         livePort = RunningGateway.freeTcpPort();
-        int managementPort = RunningGateway.freeTcpPort();
+        managementPort = RunningGateway.freeTcpPort();
         log = mount.resolve("gateway.log");
         ProcessBuilder java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", jar.toString()).directory(mount.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -107,6 +125,12 @@ class RecipesIT {
         env.put("MQTTSN_AMQP_CONNECTION_STRING", services.get("amqp"));
         env.put("MQTTSN_VALKEY_CONNECTION_STRING", services.get("valkey"));
         env.put("LIVE_MQTT_URL", services.get("mqtt"));
+        env.put("INVERTER_ENABLED", "true");
+        env.put("MQTT_BROKER_HOST", "localhost");
+        env.put("MQTT_BROKER_PORT", String.valueOf(cloudPort));
+        env.put("MQTT_ROOT_CA", pki.caPem().toString());
+        env.put("WEB_CONTAINER_HOST", "127.0.0.1");
+        env.put("WEB_CONTAINER_PORT", solarGateway.url().replaceAll(".*:", ""));
         // what the recipes read with {{env:...}}
         env.put("READINGS_COPY_DIR", mount.resolve("readings").toString());
         env.put("DEAD_LETTER_DIR", mount.resolve("dead-letter").toString());
@@ -131,6 +155,15 @@ class RecipesIT {
         if (webhook != null) {
             webhook.stop(0);
         }
+        if (cloud != null) {
+            cloud.close();
+        }
+        if (cloudBroker != null) {
+            cloudBroker.close();
+        }
+        if (solarGateway != null) {
+            solarGateway.close();
+        }
     }
 
     /** Each recipe starts from the shipped route files. */
@@ -138,7 +171,8 @@ class RecipesIT {
     void restoreShippedRoutes() throws Exception {
         meters.forEach(UdpClient::close);
         meters.clear();
-        for (String file : List.of("routes/mqttsn/readings-to-rabbitmq.camel.yaml", "routes/live/mqtt-to-websocket.camel.yaml")) {
+        for (String file : List.of("routes/mqttsn/readings-to-rabbitmq.camel.yaml", "routes/live/mqtt-to-websocket.camel.yaml",
+                "routes/inverter/modbus-bridge.camel.yaml")) {
             String shipped = Files.readString(PROJECT.resolve(file));
             if (!Files.readString(mount.resolve(file)).equals(shipped)) {
                 writeAndAwaitApplied(file, shipped);
@@ -250,6 +284,24 @@ class RecipesIT {
         assertThat(call.getRequestMethod()).isEqualTo("POST");
         assertThat(call.getRequestHeaders().getFirst("client_id")).isEqualTo(meter.clientId);
         assertThat(webhookCalls.poll(500, TimeUnit.MILLISECONDS)).as("a reading outside the filter").isNull();
+    }
+
+    @Test
+    void inverter_reshape_answers_reads_with_the_register_and_value_only() throws Exception {
+        apply("inverter-reshape");
+        // the edited file brings its own broker connection: it logs in with a fresh JWT and subscribes
+        await().atMost(Duration.ofSeconds(20)).until(() -> ready(managementPort));
+        modbusResponses.clear();
+        cloud.publish("iamcat/modbus/request", "{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":10056}"
+                .getBytes(StandardCharsets.UTF_8), 1, false);
+        MqttTestClient.Received read = modbusResponses.poll(10, TimeUnit.SECONDS);
+        assertThat(read).as("the answer to a read").isNotNull();
+        assertThat(read.text()).endsWith(",\"response\":{\"register\":10056,\"value\":50.0}}");
+        cloud.publish("iamcat/modbus/request", "{\"function_code\":16,\"device_id\":\"A2332407312\",\"address\":33207,\"values\":170}"
+                .getBytes(StandardCharsets.UTF_8), 1, false);
+        MqttTestClient.Received write = modbusResponses.poll(10, TimeUnit.SECONDS);
+        assertThat(write).as("the answer to a write").isNotNull();
+        assertThat(write.text()).endsWith(",\"response\":{\"address\":33207,\"success\":true,\"values\":[170]}}");
     }
 
     /** Applies every part of the named recipe to the mounted route files, and waits until the gateway applied it. */
