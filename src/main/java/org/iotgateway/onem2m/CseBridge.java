@@ -1,12 +1,11 @@
 package org.iotgateway.onem2m;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -14,6 +13,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -23,6 +25,9 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeException;
+import org.apache.camel.Message;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.mqtt.MqttConstants;
 import org.slf4j.Logger;
@@ -30,7 +35,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * From the broker to HTTP: a request primitive becomes the TS-0009 HTTP request to the CSE, or, when its receiver is an
- * AE reached over HTTP ({@link PointsOfAccess}), the NOTIFY to that AE's point of access; the answer becomes the response
+ * AE reached over HTTP ({@link PointsOfAccess}), the NOTIFY to that AE's point of access, which the route sends with
+ * camel-http; the answer becomes the response
  * primitive published on the response topic built from the request topic, in the request's serialization (JSON or
  * CBOR; the HTTP side is JSON). Every request is answered: malformed ones with 4000, other operations than NOTIFY for an
  * AE with 4005, expired ones ({@code rqet}) with 4008, XML with 4015, and a target that does not answer in time with
@@ -47,6 +53,8 @@ public class CseBridge implements CamelContextAware {
     public static final String RSC = "onem2mRsc";
     public static final String SERIALIZATION = "onem2mSerialization";
     public static final String ATTEMPT = "onem2mAttempt";
+    /** What the request is carried to, in words: "the CSE at …", "the AE … at …". */
+    public static final String TARGET = "onem2mTarget";
 
     private CamelContext camelContext;
     private String cseUrl;
@@ -54,7 +62,6 @@ public class CseBridge implements CamelContextAware {
     private int duplicateWindowSeconds = 60;
     private boolean responsesWithoutSuffix;
     private PointsOfAccess pointsOfAccess = new PointsOfAccess();
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private volatile Cache<String, Attempt> recent;
 
     /** A request as it came, and the response it was given once published. */
@@ -68,8 +75,8 @@ public class CseBridge implements CamelContextAware {
     }
     private volatile Onem2mMetrics metrics;
 
-    /** Reads the request off the MQTT message; the body becomes the HTTP call to make. */
-    public HttpBinding.HttpCall request(Exchange exchange) throws Onem2mException, DuplicateRequestException {
+    /** Reads the request off the MQTT message and makes it the HTTP request that the route's camel-http step sends. */
+    public void request(Exchange exchange) throws Onem2mException, DuplicateRequestException {
         exchange.setProperty(STARTED, System.nanoTime());
         metrics().request();
         OneM2mTopic topic = OneM2mTopic.parse(exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class));
@@ -92,7 +99,42 @@ public class CseBridge implements CamelContextAware {
                     exchange);
         }
         checkExpiry(request);
-        return HttpBinding.toHttp(request);
+        toHttpMessage(HttpBinding.toHttp(request), request, topic.receiver(), exchange);
+    }
+
+    /**
+     * The message camel-http sends: method, target URI and query as Camel's HTTP headers, the X-M2M-* headers, the
+     * content; nothing of the MQTT message goes along. The target is the CSE, or for a NOTIFY the AE's point of access.
+     */
+    private void toHttpMessage(HttpBinding.HttpCall call, JsonNode request, String receiver, Exchange exchange)
+            throws Onem2mException {
+        URI pointOfAccess = pointsOfAccess.of(receiver);
+        URI uri;
+        if (pointOfAccess == null) {
+            exchange.setProperty(TARGET, "the CSE at " + cseUrl);
+            uri = URI.create(cseUrl.replaceAll("/+$", "") + call.pathAndQuery());
+        } else if (request.path("op").asInt() == 5) {
+            exchange.setProperty(TARGET, "the AE " + receiver + " at " + pointOfAccess);
+            uri = notificationTarget(pointOfAccess, call);
+        } else {
+            throw new Onem2mException(Onem2mException.OPERATION_NOT_ALLOWED, "only NOTIFY is carried to the AE " + receiver
+                    + " (its point of access is HTTP)");
+        }
+        Message message = exchange.getMessage();
+        message.getHeaders().clear();
+        call.headers().forEach(message::setHeader);
+        message.setHeader(Exchange.HTTP_METHOD, call.method());
+        message.setHeader(Exchange.HTTP_URI, uri.getScheme() + "://" + uri.getRawAuthority() + uri.getRawPath());
+        if (uri.getRawQuery() != null) {
+            message.setHeader(Exchange.HTTP_RAW_QUERY, uri.getRawQuery());
+        }
+        if (call.body() == null) {
+            message.setBody(null);
+        } else {
+            // camel-http would re-format Content-Type from its parsed form ("application/json; ty=4"); TS-0009 writes
+            // "application/json;ty=4", and that is what CSEs are tested with: the entity carries it as it is
+            message.setBody(new Content(call.body().getBytes(StandardCharsets.UTF_8), (String) message.removeHeader("Content-Type")));
+        }
     }
 
     /**
@@ -123,50 +165,55 @@ public class CseBridge implements CamelContextAware {
         }
     }
 
-    /** Calls the CSE, or the AE the request is for; the body becomes the response primitive. */
-    public byte[] call(HttpBinding.HttpCall call, Exchange exchange) throws Onem2mException {
-        JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
-        String receiver = exchange.getProperty(RECEIVER, String.class);
-        URI pointOfAccess = pointsOfAccess.of(receiver);
-        String target;
-        URI uri;
-        if (pointOfAccess == null) {
-            target = "the CSE at " + cseUrl;
-            uri = URI.create(cseUrl.replaceAll("/+$", "") + call.pathAndQuery());
-        } else if (request.path("op").asInt() == 5) {
-            target = "the AE " + receiver + " at " + pointOfAccess;
-            uri = notificationTarget(pointOfAccess, call);
-        } else {
-            throw new Onem2mException(Onem2mException.OPERATION_NOT_ALLOWED, "only NOTIFY is carried to the AE " + receiver
-                    + " (its point of access is HTTP)");
+    /** The request's content, with its Content-Type as written. */
+    private static final class Content extends AbstractHttpEntity {
+        private final byte[] bytes;
+
+        Content(byte[] bytes, String contentType) {
+            super(contentType, null, false);
+            this.bytes = bytes;
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
-                .timeout(Duration.ofMillis(timeoutMillis))
-                .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(call.body(), StandardCharsets.UTF_8));
-        call.headers().forEach(builder::header);
-        HttpResponse<byte[]> answer;
-        try {
-            answer = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (HttpTimeoutException e) {
-            metrics().timeout();
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " did not answer within " + timeoutMillis + " ms");
-        } catch (ConnectException e) {
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " is unreachable");
-        } catch (IOException e) {
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " failed to answer: " + e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, "interrupted while waiting for " + target);
+
+        @Override
+        public InputStream getContent() {
+            return new ByteArrayInputStream(bytes);
         }
+
+        @Override
+        public long getContentLength() {
+            return bytes.length;
+        }
+
+        @Override
+        public boolean isRepeatable() {
+            return true;
+        }
+
+        @Override
+        public boolean isStreaming() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+            // nothing held
+        }
+    }
+
+    /** The answer of the CSE or AE (camel-http's response: status, X-M2M-RSC, content) as the response primitive. */
+    public byte[] response(Exchange exchange) {
+        Message answer = exchange.getMessage();
+        byte[] body = Objects.requireNonNullElse(answer.getBody(byte[].class), new byte[0]);
         JsonNode content;
         try {
-            content = Serialization.JSON.read(answer.body());
+            content = body.length == 0 ? null : Serialization.JSON.read(body);
         } catch (Onem2mException notJson) {
-            content = JsonNodeFactory.instance.objectNode().put("m2m:dbg", new String(answer.body(), StandardCharsets.UTF_8));
+            content = JsonNodeFactory.instance.objectNode().put("m2m:dbg", new String(body, StandardCharsets.UTF_8));
         }
-        return respond(HttpBinding.toResponse(request, receiverId(exchange), answer.statusCode(), answer.headers().map(), content),
-                exchange);
+        String rsc = answer.getHeader("X-M2M-RSC", String.class);
+        return respond(HttpBinding.toResponse(exchange.getProperty(REQUEST, JsonNode.class), receiverId(exchange),
+                answer.getHeader(Exchange.HTTP_RESPONSE_CODE, 500, Integer.class),
+                rsc == null ? Map.of() : Map.of("X-M2M-RSC", List.of(rsc)), content), exchange);
     }
 
     /**
@@ -180,6 +227,7 @@ public class CseBridge implements CamelContextAware {
 
     /** The answer to a request the bridge could not carry to the CSE. */
     public byte[] failure(@ExchangeException Exception failure, Exchange exchange) {
+        failure = unreachable(failure, exchange.getProperty(TARGET, String.class));
         JsonNode request = exchange.getProperty(REQUEST, JsonNode.class);
         int rsc = failure instanceof Onem2mException known ? known.rsc() : 5000;
         if (!(failure instanceof Onem2mException)) {
@@ -188,6 +236,21 @@ public class CseBridge implements CamelContextAware {
         LOG.info("oneM2M request {} answered {}: {}", request == null ? "(unreadable)" : request.path("rqi").asText(), rsc,
                 failure.getMessage());
         return respond(HttpBinding.errorResponse(request, receiverId(exchange), rsc, failure.getMessage()), exchange);
+    }
+
+    /** What an I/O failure of the HTTP call means for oneM2M: the target is not reachable (5103), and why. */
+    private Exception unreachable(Exception failure, String target) {
+        if (target == null || !(failure instanceof IOException)) {
+            return failure;
+        }
+        if (failure instanceof SocketTimeoutException || failure instanceof ConnectTimeoutException) {
+            metrics().timeout();
+            return new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " did not answer within " + timeoutMillis + " ms");
+        }
+        if (failure instanceof ConnectException) {
+            return new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " is unreachable");
+        }
+        return new Onem2mException(Onem2mException.TARGET_NOT_REACHABLE, target + " failed to answer: " + failure);
     }
 
     /**
@@ -283,6 +346,7 @@ public class CseBridge implements CamelContextAware {
         this.pointsOfAccess = pointsOfAccess;
     }
 
+    /** The HTTP call's timeout, as the route's camel-http step has it: named in the answer when it runs out. */
     public void setTimeoutMillis(long timeoutMillis) {
         this.timeoutMillis = timeoutMillis;
     }

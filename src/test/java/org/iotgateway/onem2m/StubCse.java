@@ -24,14 +24,17 @@ import com.sun.net.httpserver.HttpServer;
  * discovery ({@code fu=1}), {@code X-M2M-RSC} on every answer and {@code m2m:dbg} on errors. The path {@code onem2m/slow}
  * answers after 3 s.
  */
-final class StubCse implements AutoCloseable {
+public final class StubCse implements AutoCloseable {
 
-    /** One HTTP request a stub received. */
+    /**
+     * One HTTP request a stub received, its path as a server reads it: percent-decoded ("/%7E/cse" is "/~/cse", as
+     * RFC 3986 makes them equal and the CSEs' HTTP servers decode it), the query as sent.
+     */
     record Received(String method, String pathAndQuery, String contentType, String origin, String requestId, String body) {
 
         static Received of(HttpExchange exchange, String body) {
             String query = exchange.getRequestURI().getRawQuery();
-            return new Received(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query),
+            return new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath() + (query == null ? "" : "?" + query),
                     exchange.getRequestHeaders().getFirst("Content-Type"), exchange.getRequestHeaders().getFirst("X-M2M-Origin"),
                     exchange.getRequestHeaders().getFirst("X-M2M-RI"), body);
         }
@@ -45,7 +48,7 @@ final class StubCse implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     final List<Received> received = new CopyOnWriteArrayList<>();
 
-    StubCse(int port) throws IOException {
+    public StubCse(int port) throws IOException {
         ObjectNode base = JSON.createObjectNode();
         base.putObject("m2m:cb").put("ri", "cb0").put("rn", "onem2m").put("ty", 5).put("csi", "/mn-cse-1");
         resources.put("onem2m", base);
@@ -61,7 +64,7 @@ final class StubCse implements AutoCloseable {
         return server;
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 

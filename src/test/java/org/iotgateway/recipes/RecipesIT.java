@@ -30,6 +30,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.iotgateway.inverter.JwtCheckingBroker;
 import org.iotgateway.inverter.SolarGatewayStub;
+import org.iotgateway.onem2m.StubCse;
 import org.iotgateway.rabbitmq.AmqpUrl;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.MqttTestClient;
@@ -59,7 +60,8 @@ class RecipesIT {
             "<!-- recipe (\\S+): (\\S+), (insert before the step|replace the step|append)(?: \"(.+?)\")? -->\\n```yaml\\n(.*?)```",
             Pattern.DOTALL);
     private static final Path PROJECT = Path.of("").toAbsolutePath();
-    private static final List<String> GROUPS = List.of("mqttsn", "live", "inverter");
+    private static final List<String> GROUPS = List.of("mqttsn", "live", "inverter", "onem2m");
+    private static final String CSE_ID = "recipes-cse-" + System.nanoTime();
 
     private static Path mount;
     private static Path log;
@@ -74,6 +76,7 @@ class RecipesIT {
     private static JwtCheckingBroker cloudBroker;
     private static MqttTestClient cloud;
     private static BlockingQueue<MqttTestClient.Received> modbusResponses;
+    private static StubCse cse;
     /** The meters of the test running, closed after it. */
     private static final List<UdpClient> meters = new ArrayList<>();
     private static final Map<String, String> services = Map.of(
@@ -109,6 +112,8 @@ class RecipesIT {
         cloud = new MqttTestClient("ssl://localhost:" + cloudPort, JwtCheckingBroker.CLOUD_USER,
                 JwtCheckingBroker.CLOUD_PASSWORD, pki.clientSocketFactory());
         modbusResponses = cloud.subscribe("iamcat/modbus/response");
+        // the oneM2M binding's CSE, on HTTP
+        cse = new StubCse(RunningGateway.freeTcpPort());
         udpPort = RunningGateway.freeUdpPort();
         livePort = RunningGateway.freeTcpPort();
         managementPort = RunningGateway.freeTcpPort();
@@ -125,6 +130,12 @@ class RecipesIT {
         env.put("MQTTSN_AMQP_CONNECTION_STRING", services.get("amqp"));
         env.put("MQTTSN_VALKEY_CONNECTION_STRING", services.get("valkey"));
         env.put("LIVE_MQTT_URL", services.get("mqtt"));
+        env.put("ONEM2M_ENABLED", "true");
+        env.put("ONEM2M_MQTT_URL", services.get("mqtt"));
+        env.put("ONEM2M_CSE_ID", CSE_ID);
+        env.put("ONEM2M_CSE_URL", cse.url());
+        env.put("ONEM2M_HTTP_HOST", "127.0.0.1");
+        env.put("ONEM2M_HTTP_PORT", String.valueOf(RunningGateway.freeTcpPort()));
         env.put("INVERTER_ENABLED", "true");
         env.put("MQTT_BROKER_HOST", "localhost");
         env.put("MQTT_BROKER_PORT", String.valueOf(cloudPort));
@@ -164,6 +175,9 @@ class RecipesIT {
         if (solarGateway != null) {
             solarGateway.close();
         }
+        if (cse != null) {
+            cse.close();
+        }
     }
 
     /** Each recipe starts from the shipped route files. */
@@ -172,7 +186,7 @@ class RecipesIT {
         meters.forEach(UdpClient::close);
         meters.clear();
         for (String file : List.of("routes/mqttsn/readings-to-rabbitmq.camel.yaml", "routes/live/mqtt-to-websocket.camel.yaml",
-                "routes/inverter/modbus-bridge.camel.yaml")) {
+                "routes/inverter/modbus-bridge.camel.yaml", "routes/onem2m/mqtt-binding.camel.yaml")) {
             String shipped = Files.readString(PROJECT.resolve(file));
             if (!Files.readString(mount.resolve(file)).equals(shipped)) {
                 writeAndAwaitApplied(file, shipped);
@@ -302,6 +316,22 @@ class RecipesIT {
         MqttTestClient.Received write = modbusResponses.poll(10, TimeUnit.SECONDS);
         assertThat(write).as("the answer to a write").isNotNull();
         assertThat(write.text()).endsWith(",\"response\":{\"address\":33207,\"success\":true,\"values\":[170]}}");
+    }
+
+    @Test
+    void onem2m_log_rqi_logs_each_request_with_its_request_id() throws Exception {
+        apply("onem2m-log-rqi");
+        await().atMost(Duration.ofSeconds(20)).until(() -> ready(managementPort));
+        try (MqttTestClient ae = new MqttTestClient(services.get("mqtt"))) {
+            BlockingQueue<MqttTestClient.Received> responses = ae.subscribe("/oneM2M/resp/CRecipeAE/#");
+            ae.publish("/oneM2M/req/CRecipeAE/" + CSE_ID + "/json", ("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CRecipeAE\","
+                    + "\"rqi\":\"recipe-rqi-1\",\"rvi\":\"3\"}").getBytes(StandardCharsets.UTF_8), 1, false);
+            MqttTestClient.Received response = responses.poll(10, TimeUnit.SECONDS);
+            assertThat(response).as("the response primitive").isNotNull();
+            assertThat(response.text()).contains("\"rqi\":\"recipe-rqi-1\"");
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(logText())
+                .containsPattern("onem2m-requests.*oneM2M request recipe-rqi-1 from CRecipeAE: GET " + Pattern.quote(cse.url()) + "/onem2m"));
     }
 
     /** Applies every part of the named recipe to the mounted route files, and waits until the gateway applied it. */
