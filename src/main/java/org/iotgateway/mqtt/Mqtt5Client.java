@@ -1,10 +1,13 @@
 package org.iotgateway.mqtt;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.SocketFactory;
@@ -30,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class Mqtt5Client implements BrokerClient {
 
     private static final Logger LOG = LoggerFactory.getLogger(Mqtt5Client.class);
+    /** MQTT 5's receive maximum when the CONNACK gives none. */
+    private static final int RECEIVE_MAXIMUM_DEFAULT = 65535;
 
     private final MqttAsyncClient client;
     private final int keepAliveSeconds;
@@ -81,6 +86,23 @@ final class Mqtt5Client implements BrokerClient {
         });
     }
 
+    /** Publishes not handed to Paho yet, in order: they wait for a place in the window. */
+    private final Deque<Outgoing> waitingForWindow = new ArrayDeque<>();
+    /** Places for publishes under way: the broker's receive maximum, from its CONNACK. */
+    private final Window window = new Window(RECEIVE_MAXIMUM_DEFAULT);
+    private int windowSize = RECEIVE_MAXIMUM_DEFAULT;
+
+    /** A semaphore that can shrink without waiting: publishes under way keep their places. */
+    private static final class Window extends Semaphore {
+        Window(int places) {
+            super(places);
+        }
+
+        void shrink(int places) {
+            reducePermits(places);
+        }
+    }
+
     @Override
     public CompletableFuture<Void> connect(MqttCredentials.Credentials login) {
         MqttConnectionOptions options = new MqttConnectionOptions();
@@ -106,12 +128,25 @@ final class Mqtt5Client implements BrokerClient {
             client.connect(options, null, listener(connected, token -> {
                 MqttProperties granted = token.getResponseProperties();
                 subscriptionIdsAvailable = granted == null || granted.isSubscriptionIdentifiersAvailable();
+                Integer receiveMaximum = granted == null ? null : granted.getReceiveMaximum();
+                resizeWindow(receiveMaximum == null ? RECEIVE_MAXIMUM_DEFAULT : receiveMaximum);
                 return null;
             }));
         } catch (MqttException e) {
             connected.completeExceptionally(e);
         }
         return connected;
+    }
+
+    /** The broker may grant another window on each connect; publishes under way keep their places. */
+    private void resizeWindow(int receiveMaximum) {
+        int change = receiveMaximum - windowSize;
+        windowSize = receiveMaximum;
+        if (change > 0) {
+            window.release(change);
+        } else if (change < 0) {
+            window.shrink(-change);
+        }
     }
 
     @Override
@@ -172,18 +207,61 @@ final class Mqtt5Client implements BrokerClient {
         return done;
     }
 
+    /**
+     * Publishes in order; beyond the broker's receive maximum (Mosquitto: 20) a publish waits in this client until an
+     * earlier one is done, where Paho would refuse it ("Too many publishes in progress") and a burst of answers would
+     * lose some. Paho is never called with the queue's lock held.
+     */
     @Override
     public CompletableFuture<Integer> publish(String topic, byte[] payload, int qos, boolean retain) {
-        CompletableFuture<Integer> done = new CompletableFuture<>();
-        try {
-            client.publish(topic, new MqttMessage(payload, qos, retain, new MqttProperties()), null, listener(done, token -> {
-                int[] reasons = token.getReasonCodes();
-                return reasons != null && reasons.length > 0 ? reasons[0] : 0;
-            }));
-        } catch (MqttException e) {
-            done.completeExceptionally(e);
+        Outgoing message = new Outgoing(topic, new MqttMessage(payload, qos, retain, new MqttProperties()), new CompletableFuture<>());
+        synchronized (waitingForWindow) {
+            if (!waitingForWindow.isEmpty() || !window.tryAcquire()) {
+                waitingForWindow.addLast(message);
+                return message.done();
+            }
         }
-        return done;
+        send(message);
+        return message.done();
+    }
+
+    private record Outgoing(String topic, MqttMessage message, CompletableFuture<Integer> done) {
+    }
+
+    /** Sends a message that holds a place in the window; when it is done, the place goes to the next waiting. */
+    private void send(Outgoing message) {
+        try {
+            client.publish(message.topic(), message.message(), null, new MqttActionListener() {
+                @Override
+                public void onSuccess(IMqttToken token) {
+                    int[] reasons = token.getReasonCodes();
+                    message.done().complete(reasons != null && reasons.length > 0 ? reasons[0] : 0);
+                    windowFreed();
+                }
+
+                @Override
+                public void onFailure(IMqttToken token, Throwable failure) {
+                    message.done().completeExceptionally(failure);
+                    windowFreed();
+                }
+            });
+        } catch (MqttException e) {
+            message.done().completeExceptionally(e);
+            windowFreed();
+        }
+    }
+
+    private void windowFreed() {
+        Outgoing next;
+        synchronized (waitingForWindow) {
+            next = waitingForWindow.pollFirst();
+            if (next == null) {
+                window.release();
+            }
+        }
+        if (next != null) {
+            send(next);
+        }
     }
 
     private interface Result<T> {
