@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ComponentCatalogTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"mqttsn", "mqtt", "rabbitmq-confirmed", "live"})
+    @ValueSource(strings = {"mqttsn", "mqtt", "rabbitmq-confirmed", "live", "channels"})
     void should_describe_every_option_of_our_components_where_camel_tooling_looks(String scheme) throws Exception {
         try (DefaultCamelContext context = new DefaultCamelContext()) {
             String json = context.getComponentParameterJsonSchema(scheme);
@@ -45,6 +45,10 @@ class ComponentCatalogTest {
         try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/live/live.json")) {
             JsonNode catalog = new ObjectMapper().readTree(in);
             assertThat(catalog.at("/properties/bearerToken/secret").asBoolean()).isTrue();
+        }
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/org/iotgateway/channels/channels.json")) {
+            JsonNode catalog = new ObjectMapper().readTree(in);
+            assertThat(catalog.at("/properties/redisUrl/secret").asBoolean()).isTrue();
         }
     }
 }

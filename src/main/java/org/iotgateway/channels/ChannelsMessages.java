@@ -1,5 +1,8 @@
 package org.iotgateway.channels;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -42,6 +45,12 @@ public final class ChannelsMessages {
 
     /** What to publish for an {@code mqtt_publish}. */
     public record Publication(String topic, byte[] payload, int qos, boolean retain) {
+    }
+
+    /** The count of Channels messages that were not understood, wherever they were refused. */
+    static Counter rejectedCounter(MeterRegistry registry) {
+        return Counter.builder("channels.messages.rejected").description("Channels messages that were not understood")
+                .register(registry);
     }
 
     /** {@code mqtt_subscribe} → {@code mqtt.subscribe}: both spellings are one type. */

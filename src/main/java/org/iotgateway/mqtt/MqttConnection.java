@@ -216,6 +216,11 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         if (brokerUrl == null || brokerUrl.isBlank()) {
             throw new IllegalArgumentException("MQTT connection '" + name + "' has no brokerUrl");
         }
+        if (name == null) {
+            // started by a bean that holds it (the Channels worker) before any mqtt: endpoint named it
+            name = camelContext.getRegistry().findByTypeWithName(MqttConnection.class).entrySet().stream()
+                    .filter(bean -> bean.getValue() == this).map(Map.Entry::getKey).findFirst().orElse("unnamed");
+        }
         pahoUri = BrokerUrl.toPaho(brokerUrl);
         resolvedClientId = clientId == null || clientId.isBlank() ? "iot-gateway-" + name + "-" + UUID.randomUUID().toString().substring(0, 8) : clientId;
         SSLSocketFactory tls = TlsSettings.socketFactory(trustedCa, clientCertificate, clientKey);

@@ -14,13 +14,13 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The Channels app of src/test/resources/channels/app.py, driven line by line: what it receives comes back as JSON. */
-final class DjangoChannelsApp implements AutoCloseable {
+public final class DjangoChannelsApp implements AutoCloseable {
 
     private final Process process;
     private final Writer commands;
     private final BlockingQueue<String> received = new LinkedBlockingQueue<>();
 
-    DjangoChannelsApp(String redisUrl) throws Exception {
+    public DjangoChannelsApp(String redisUrl) throws Exception {
         this(redisUrl, "channels_redis.core.RedisChannelLayer");
     }
 
@@ -42,12 +42,12 @@ final class DjangoChannelsApp implements AutoCloseable {
         assertThat(next(30)).isEqualTo("ready");
     }
 
-    void join(String group) throws Exception {
+    public void join(String group) throws Exception {
         command("{\"join\":\"" + group + "\"}");
     }
 
     /** channel_layer.send(channel, message) as the app does it. */
-    void send(String channel, String messageJson) throws Exception {
+    public void send(String channel, String messageJson) throws Exception {
         command("{\"to\":\"" + channel + "\",\"send\":" + messageJson + "}");
     }
 

@@ -33,7 +33,7 @@ class Onem2mRoutesTest extends RouteFileTestSupport {
 
     @Override
     protected Properties useOverridePropertiesWithPropertiesComponent() {
-        Properties properties = new Properties();
+        Properties properties = super.useOverridePropertiesWithPropertiesComponent();
         // the other direction listens on a port and waits for a broker: not part of this test
         properties.setProperty("onem2m.http-to-mqtt-enabled", "false");
         properties.setProperty("onem2m.cse-url", "http://cse.example:8080");

@@ -24,10 +24,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import org.iotgateway.channels.DjangoChannelsApp;
 import org.iotgateway.inverter.JwtCheckingBroker;
 import org.iotgateway.inverter.SolarGatewayStub;
 import org.iotgateway.onem2m.StubCse;
@@ -60,7 +63,8 @@ class RecipesIT {
             "<!-- recipe (\\S+): (\\S+), (insert before the step|replace the step|append)(?: \"(.+?)\")? -->\\n```yaml\\n(.*?)```",
             Pattern.DOTALL);
     private static final Path PROJECT = Path.of("").toAbsolutePath();
-    private static final List<String> GROUPS = List.of("mqttsn", "live", "inverter", "onem2m");
+    private static final List<String> GROUPS = List.of("mqttsn", "live", "inverter", "onem2m", "channels");
+    private static final String CHANNEL = "recipes-" + System.nanoTime();
     private static final String CSE_ID = "recipes-cse-" + System.nanoTime();
 
     private static Path mount;
@@ -71,6 +75,7 @@ class RecipesIT {
     private static int managementPort;
     private static HttpServer webhook;
     private static final BlockingQueue<HttpExchange> webhookCalls = new LinkedBlockingQueue<>();
+    private static final BlockingQueue<String> groupCopies = new LinkedBlockingQueue<>();
     private static TestPki pki;
     private static SolarGatewayStub solarGateway;
     private static JwtCheckingBroker cloudBroker;
@@ -103,6 +108,11 @@ class RecipesIT {
             call.sendResponseHeaders(204, -1);
             call.close();
         });
+        webhook.createContext("/channels", call -> {
+            groupCopies.add(new String(call.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            call.sendResponseHeaders(204, -1);
+            call.close();
+        });
         webhook.start();
         // the inverter's outside world: the solar gateway's web API, and its cloud broker (TLS, JWT checked)
         pki = TestPki.create(Files.createDirectories(mount.resolve("pki")));
@@ -130,6 +140,11 @@ class RecipesIT {
         env.put("MQTTSN_AMQP_CONNECTION_STRING", services.get("amqp"));
         env.put("MQTTSN_VALKEY_CONNECTION_STRING", services.get("valkey"));
         env.put("LIVE_MQTT_URL", services.get("mqtt"));
+        env.put("CHANNELS_ENABLED", "true");
+        env.put("CHANNELS_REDIS_URL", services.get("valkey"));
+        env.put("CHANNELS_MQTT_URL", services.get("mqtt"));
+        env.put("MQTT_CHANNEL_NAME", CHANNEL);
+        env.put("GROUP_WEBHOOK", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/channels");
         env.put("ONEM2M_ENABLED", "true");
         env.put("ONEM2M_MQTT_URL", services.get("mqtt"));
         env.put("ONEM2M_CSE_ID", CSE_ID);
@@ -186,7 +201,8 @@ class RecipesIT {
         meters.forEach(UdpClient::close);
         meters.clear();
         for (String file : List.of("routes/mqttsn/readings-to-rabbitmq.camel.yaml", "routes/live/mqtt-to-websocket.camel.yaml",
-                "routes/inverter/modbus-bridge.camel.yaml", "routes/onem2m/mqtt-binding.camel.yaml")) {
+                "routes/inverter/modbus-bridge.camel.yaml", "routes/onem2m/mqtt-binding.camel.yaml",
+                "routes/channels/mqtt-worker.camel.yaml")) {
             String shipped = Files.readString(PROJECT.resolve(file));
             if (!Files.readString(mount.resolve(file)).equals(shipped)) {
                 writeAndAwaitApplied(file, shipped);
@@ -332,6 +348,33 @@ class RecipesIT {
         }
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(logText())
                 .containsPattern("onem2m-requests.*oneM2M request recipe-rqi-1 from CRecipeAE: GET " + Pattern.quote(cse.url()) + "/onem2m"));
+    }
+
+    @Test
+    void channels_group_copy_posts_a_groups_messages_to_a_web_service() throws Exception {
+        apply("channels-group-copy");
+        await().atMost(Duration.ofSeconds(20)).until(() -> ready(managementPort));
+        try (DjangoChannelsApp app = new DjangoChannelsApp(services.get("valkey"));
+             MqttTestClient broker = new MqttTestClient(services.get("mqtt"))) {
+            app.join("dashboard");
+            app.send(CHANNEL, "{\"type\":\"mqtt.subscribe\",\"topic\":\"recipe/channels/+\",\"group\":\"dashboard\"}");
+            app.send(CHANNEL, "{\"type\":\"mqtt.subscribe\",\"topic\":\"recipe/channels/+\",\"group\":\"kitchen\"}");
+            // the worker subscribes on the broker meanwhile: published until the first copy comes
+            String copy = null;
+            for (int attempt = 0; attempt < 20 && copy == null; attempt++) {
+                broker.publish("recipe/channels/one", "21.5".getBytes(StandardCharsets.UTF_8), 1, false);
+                copy = groupCopies.poll(500, TimeUnit.MILLISECONDS);
+            }
+            assertThat(copy).as("the web service's copy").isNotNull();
+            JsonNode event = new ObjectMapper().readTree(copy);
+            assertThat(event.path("type").asText()).isEqualTo("mqtt.message");
+            assertThat(event.path("message").path("topic").asText()).isEqualTo("recipe/channels/one");
+            groupCopies.clear();
+            broker.publish("recipe/channels/two", "22".getBytes(StandardCharsets.UTF_8), 1, false);
+            String second = groupCopies.poll(5, TimeUnit.SECONDS);
+            assertThat(second).as("one copy per message, for the dashboard group only").contains("recipe/channels/two");
+            assertThat(groupCopies.poll(500, TimeUnit.MILLISECONDS)).isNull();
+        }
     }
 
     /** Applies every part of the named recipe to the mounted route files, and waits until the gateway applied it. */
