@@ -17,13 +17,11 @@ import io.micrometer.core.instrument.Counter;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.service.ServiceSupport;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.mqtt.DynamicSubscriptions;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
-import org.iotgateway.mqtt.MqttConsumer;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
 import org.iotgateway.mqttsn.store.ValkeyUri;
@@ -34,11 +32,12 @@ import org.slf4j.LoggerFactory;
  * The {@code runworker mqtt} of channels-mqtt-proxy, what YAML cannot say of it: acts on the Channels application's
  * messages (which the route takes {@code from: channels:}), keeps which groups want which topic filters, in Redis too,
  * so that a restarted worker, or another instance, subscribes them again, and says which groups an MQTT message goes
- * to, once per group ({@link #deliveries}, sent by the route {@code to: channels:}). A retained message the broker
+ * to, once per group ({@link #deliveries}, sent by the route {@code to: channels:}); the route's
+ * {@code from: mqtt:...?subscriptions=#channelsWorker} subscribes what the groups want. A retained message the broker
  * replays when a filter is subscribed goes only to the groups that have just subscribed it, and never again to a group
  * that had it.
  */
-public class ChannelsWorker extends ServiceSupport implements CamelContextAware, MqttConnection.MessageListener {
+public class ChannelsWorker extends ServiceSupport implements CamelContextAware, DynamicSubscriptions {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChannelsWorker.class);
     // how long after a group subscribes the broker's replay of retained messages counts as its last known state
@@ -51,7 +50,6 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
     private int qos = 1;
     private boolean deliverRetained = true;
     private MqttConnection connection;
-    private String messageUri;
 
     /** filter → group → when it subscribed (for the retained replay) */
     private final Map<TopicFilter, Map<String, Long>> groupsByFilter = new ConcurrentHashMap<>();
@@ -59,34 +57,26 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
     private final Set<String> retainedDelivered = ConcurrentHashMap.newKeySet();
     private RedisClient storeClient;
     private StatefulRedisConnection<String, String> store;
-    private ProducerTemplate producer;
+    /** The from: mqtt: endpoint's, while it runs. */
+    private Subscriber subscriber;
     private Counter badMessages;
 
     @Override
     protected void doStart() {
         storeClient = RedisClient.create(ValkeyUri.parse(redisUrl));
         store = storeClient.connect();
-        List<Subscription> restored = new ArrayList<>();
         for (String entry : store.sync().smembers(subscriptionsKey())) {
             int space = entry.indexOf(' ');
-            TopicFilter filter = TopicFilter.parse(entry.substring(space + 1));
-            if (groupsByFilter.computeIfAbsent(filter, ignored -> new ConcurrentHashMap<>())
-                    .put(entry.substring(0, space), 0L) == null && groupsByFilter.get(filter).size() == 1) {
-                restored.add(new Subscription(filter, qos));
-            }
+            groupsByFilter.computeIfAbsent(TopicFilter.parse(entry.substring(space + 1)), ignored -> new ConcurrentHashMap<>())
+                    .put(entry.substring(0, space), 0L);
         }
-        LOG.info("Channels worker on channel '{}' ({}{}): {} topic filters restored from Redis", channel, prefix, channel, restored.size());
+        LOG.info("Channels worker on channel '{}' ({}{}): {} topic filters restored from Redis", channel, prefix, channel,
+                groupsByFilter.size());
         badMessages = ChannelsMessages.rejectedCounter(GatewayMeters.registry(camelContext));
-        producer = camelContext.createProducerTemplate();
-        connection.register(restored, this);
-        connection.acquire();
     }
 
     @Override
     protected void doStop() {
-        connection.unregister(this);
-        connection.release();
-        producer.stop();
         store.close();
         storeClient.shutdown();
     }
@@ -107,7 +97,10 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         groups.put(group, System.currentTimeMillis());
         try {
             // subscribing again makes the broker replay the filter's retained messages: the new group's last known state
-            connection.subscribe(this, new Subscription(filter, qos)).get(30, TimeUnit.SECONDS);
+            Subscriber current = subscriber();
+            if (current != null) {
+                current.subscribe(new Subscription(filter, qos)).get(30, TimeUnit.SECONDS);
+            }
         } catch (ExecutionException | TimeoutException e) {
             groups.remove(group);
             groupsByFilter.remove(filter, Map.of());
@@ -129,7 +122,10 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         }
         if (groups.isEmpty()) {
             groupsByFilter.remove(filter);
-            connection.unsubscribe(this, filter).get(30, TimeUnit.SECONDS);
+            Subscriber current = subscriber();
+            if (current != null) {
+                current.unsubscribe(filter).get(30, TimeUnit.SECONDS);
+            }
         }
         LOG.info("Channels worker: group '{}' unsubscribed from '{}'", group, filter);
     }
@@ -155,15 +151,22 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
                 + exchange.getMessage().getHeader(ChannelsConstants.MESSAGE_TYPE) + "'");
     }
 
-    /** The groups have filters of their own: each takes its own copy of a message ({@link MqttConnection#isCopyFor}). */
+    /** The groups' filters now; a filter a group subscribes later is subscribed through {@code subscriber}. */
     @Override
-    public boolean takesEveryCopy() {
-        return true;
+    public synchronized List<Subscription> attach(Subscriber subscriber) {
+        this.subscriber = subscriber;
+        return groupsByFilter.keySet().stream().map(filter -> new Subscription(filter, qos)).toList();
     }
 
     @Override
-    public void onMessage(String topic, MqttMessage message, long receivedAtMillis) {
-        producer.send(messageUri, exchange -> MqttConsumer.copy(topic, message, receivedAtMillis, exchange.getMessage()));
+    public synchronized void detach(Subscriber subscriber) {
+        if (this.subscriber == subscriber) {
+            this.subscriber = null;
+        }
+    }
+
+    private synchronized Subscriber subscriber() {
+        return subscriber;
     }
 
     /** A message for one group: the {@code mqtt.message} event and the group to send it to. */
@@ -249,11 +252,6 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
 
     public void setConnection(MqttConnection connection) {
         this.connection = connection;
-    }
-
-    /** Route each MQTT message of the groups' filters is handed to. */
-    public void setMessageUri(String messageUri) {
-        this.messageUri = messageUri;
     }
 
 }

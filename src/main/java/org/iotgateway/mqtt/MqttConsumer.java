@@ -1,6 +1,7 @@
 package org.iotgateway.mqtt;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -16,6 +17,17 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 public class MqttConsumer extends DefaultConsumer implements MqttConnection.MessageListener {
 
     private final List<Subscription> subscriptions;
+    private final DynamicSubscriptions.Subscriber subscriber = new DynamicSubscriptions.Subscriber() {
+        @Override
+        public CompletableFuture<Void> subscribe(Subscription subscription) {
+            return getEndpoint().connection().subscribe(MqttConsumer.this, subscription);
+        }
+
+        @Override
+        public CompletableFuture<Void> unsubscribe(TopicFilter filter) {
+            return getEndpoint().connection().unsubscribe(MqttConsumer.this, filter);
+        }
+    };
 
     MqttConsumer(MqttEndpoint endpoint, Processor processor, List<Subscription> subscriptions) {
         super(endpoint, processor);
@@ -32,12 +44,26 @@ public class MqttConsumer extends DefaultConsumer implements MqttConnection.Mess
         super.doStart();
         MqttConnection connection = getEndpoint().connection();
         connection.register(subscriptions, this);
+        DynamicSubscriptions dynamic = getEndpoint().getSubscriptions();
+        if (dynamic != null) {
+            for (Subscription wanted : dynamic.attach(subscriber)) {
+                connection.subscribe(this, wanted);
+            }
+        }
         connection.acquire();
+    }
+
+    @Override
+    public boolean takesEveryCopy() {
+        return getEndpoint().isEveryCopy();
     }
 
     @Override
     protected void doStop() throws Exception {
         MqttConnection connection = getEndpoint().connection();
+        if (getEndpoint().getSubscriptions() != null) {
+            getEndpoint().getSubscriptions().detach(subscriber);
+        }
         connection.unregister(this);
         connection.release();
         super.doStop();

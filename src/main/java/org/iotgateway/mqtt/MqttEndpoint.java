@@ -1,5 +1,7 @@
 package org.iotgateway.mqtt;
 
+import java.util.List;
+
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
@@ -25,6 +27,15 @@ public class MqttEndpoint extends DefaultEndpoint {
               description = "Topic filters to subscribe to, separated by commas; a filter ending in @0, @1 or @2 gets that"
                             + " QoS instead of the endpoint's: sensor/#@1,device/+/status@2")
     private String filters = "#";
+    @UriParam(label = "consumer",
+              description = "A bean that decides the subscriptions while the gateway runs (DynamicSubscriptions), in place"
+                            + " of filters: #channelsWorker.")
+    private DynamicSubscriptions subscriptions;
+    @UriParam(label = "consumer", defaultValue = "false",
+              description = "Run the route for every copy the broker sends of a message, one per matching filter (with"
+                            + " its subscription identifiers in CamelMqttSubscriptionIds), for a route that hands messages"
+                            + " on to receivers with filters of their own; false: once per message.")
+    private boolean everyCopy;
     @UriParam(defaultValue = "1", enums = "0,1,2",
               description = "QoS of subscriptions without their own (consumer) and of published messages without a"
                             + " CamelMqttQos header (producer).")
@@ -46,7 +57,8 @@ public class MqttEndpoint extends DefaultEndpoint {
 
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
-        MqttConsumer consumer = new MqttConsumer(this, processor, Subscription.parseList(filters, qos));
+        MqttConsumer consumer = new MqttConsumer(this, processor,
+                subscriptions != null ? List.of() : Subscription.parseList(filters, qos));
         configureConsumer(consumer);
         return consumer;
     }
@@ -73,6 +85,22 @@ public class MqttEndpoint extends DefaultEndpoint {
 
     public void setFilters(String filters) {
         this.filters = filters;
+    }
+
+    public DynamicSubscriptions getSubscriptions() {
+        return subscriptions;
+    }
+
+    public void setSubscriptions(DynamicSubscriptions subscriptions) {
+        this.subscriptions = subscriptions;
+    }
+
+    public boolean isEveryCopy() {
+        return everyCopy;
+    }
+
+    public void setEveryCopy(boolean everyCopy) {
+        this.everyCopy = everyCopy;
     }
 
     public int getQos() {
