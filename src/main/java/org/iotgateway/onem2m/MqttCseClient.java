@@ -2,13 +2,11 @@ package org.iotgateway.onem2m;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -22,12 +20,10 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.AsyncProcessorSupport;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.mqtt.MqttConnection;
-import org.iotgateway.mqtt.MqttConsumer;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
 import org.slf4j.Logger;
@@ -40,12 +36,10 @@ import org.slf4j.LoggerFactory;
  * matched by originator and {@code rqi}, becomes the HTTP response ({@code X-M2M-RSC}, the status of the TS-0009 table,
  * {@code pc} as the body). No answer within the timeout is 5103. It starts and stops with its route.
  * <p>
- * The other way, it stands in on the broker for the AEs that use HTTP ({@link PointsOfAccess}, which learns those that
- * register through this binding): it subscribes to their request topics and hands each request (a notification) to
- * the route that carries it to the AE's point of access.
+ * The AEs that register through this binding are learned by {@link PointsOfAccess}: the route
+ * {@code onem2m-notifications-to-http} takes their requests (notifications) from the broker.
  */
-public class MqttCseClient extends AsyncProcessorSupport
-        implements CamelContextAware, MqttConnection.MessageListener, PointsOfAccess.Watcher {
+public class MqttCseClient extends AsyncProcessorSupport implements CamelContextAware, MqttConnection.MessageListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttCseClient.class);
 
@@ -63,47 +57,20 @@ public class MqttCseClient extends AsyncProcessorSupport
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private Onem2mMetrics metrics;
     private PointsOfAccess pointsOfAccess = new PointsOfAccess();
-    private String notificationUri;
-    private ProducerTemplate producer;
 
     @Override
     protected void doStart() {
         metrics = new Onem2mMetrics(GatewayMeters.registry(camelContext), "http_to_mqtt");
-        producer = camelContext.createProducerTemplate();
-        List<Subscription> subscriptions = new ArrayList<>();
-        subscriptions.add(new Subscription(TopicFilter.parse("/oneM2M/resp/+/" + OneM2mTopic.mask(targetCseId) + "/#"), 1));
-        pointsOfAccess.aes().forEach(aeId -> subscriptions.add(requestsTo(aeId)));
-        connection.register(subscriptions, this);
-        pointsOfAccess.watch(this);
+        connection.register(List.of(new Subscription(TopicFilter.parse("/oneM2M/resp/+/" + OneM2mTopic.mask(targetCseId) + "/#"), 1)),
+                this);
         connection.acquire();
     }
 
     @Override
     protected void doStop() {
-        pointsOfAccess.watch(null);
         connection.unregister(this);
         connection.release();
         pending.values().forEach(waiting -> waiting.completeExceptionally(new IllegalStateException("the gateway is stopping")));
-        producer.stop();
-    }
-
-    private static Subscription requestsTo(String aeId) {
-        return new Subscription(TopicFilter.parse("/oneM2M/req/+/" + aeId + "/#"), 1);
-    }
-
-    @Override
-    public CompletionStage<Void> added(String aeId) {
-        LOG.info("oneM2M: requests for {} go to its point of access {}", aeId, pointsOfAccess.of(aeId));
-        return connection.subscribe(this, requestsTo(aeId)).exceptionally(failure -> {
-            LOG.warn("oneM2M: cannot subscribe to the requests for {}: {}", aeId, failure.getMessage());
-            return null;
-        });
-    }
-
-    @Override
-    public void removed(String aeId) {
-        LOG.info("oneM2M: {} is no longer reached over HTTP here", aeId);
-        connection.unsubscribe(this, requestsTo(aeId).filter());
     }
 
     @Override
@@ -296,16 +263,6 @@ public class MqttCseClient extends AsyncProcessorSupport
     public void onMessage(String topic, MqttMessage message, long receivedAtMillis) {
         try {
             OneM2mTopic parsed = OneM2mTopic.parse(topic);
-            if (parsed.isRequest()) {
-                if (pointsOfAccess.of(parsed.receiver()) == null) {
-                    // a subscription the broker's session kept for an AE forgotten since (deleted, or before a restart)
-                    LOG.debug("oneM2M: ignored a request on {}: {} is not an AE reached over HTTP here", topic, parsed.receiver());
-                    return;
-                }
-                // a thread of the route takes it over: the callback thread must stay free for its response's publish
-                producer.asyncSend(notificationUri, exchange -> MqttConsumer.copy(topic, message, receivedAtMillis, exchange.getMessage()));
-                return;
-            }
             JsonNode response = Serialization.JSON.read(message.getPayload());
             CompletableFuture<JsonNode> waiting = pending.get(parsed.originator() + " " + response.path("rqi").asText());
             if (waiting != null) {
@@ -335,14 +292,9 @@ public class MqttCseClient extends AsyncProcessorSupport
         this.targetCseId = targetCseId;
     }
 
-    /** The AEs reached over HTTP: their requests are taken from the broker and handed to {@code notificationUri}. */
+    /** The AEs reached over HTTP, which learns those that register through this binding. */
     public void setPointsOfAccess(PointsOfAccess pointsOfAccess) {
         this.pointsOfAccess = pointsOfAccess;
-    }
-
-    /** The route that carries a request for an AE to its point of access and publishes the answer. */
-    public void setNotificationUri(String notificationUri) {
-        this.notificationUri = notificationUri;
     }
 
     public void setTimeoutMillis(long timeoutMillis) {

@@ -2,30 +2,26 @@ package org.iotgateway.onem2m;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.iotgateway.mqtt.DynamicSubscriptions;
+import org.iotgateway.mqtt.Subscription;
+import org.iotgateway.mqtt.TopicFilter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The application entities that are reached over HTTP: AE-ID (masked as in topics) → the {@code http(s)://} point of
  * access their notifications go to. Filled from the configuration and from the AE registrations the gateway carries
- * (its HTTP binding's CREATE, UPDATE and DELETE of an {@code m2m:ae}); whoever watches it subscribes to their request topics.
+ * (its HTTP binding's CREATE, UPDATE and DELETE of an {@code m2m:ae}). The route that carries their requests
+ * (notifications) to them subscribes their request topics from here ({@code from: mqtt:...?subscriptions=#<this bean>}).
  */
-public class PointsOfAccess {
-
-    /** Told of every AE that starts or stops being reachable here. */
-    public interface Watcher {
-        /** @return completes when the AE's requests are taken from the broker */
-        CompletionStage<Void> added(String aeId);
-
-        void removed(String aeId);
-    }
+public class PointsOfAccess implements DynamicSubscriptions {
 
     private static final Logger LOG = LoggerFactory.getLogger(PointsOfAccess.class);
 
@@ -35,7 +31,7 @@ public class PointsOfAccess {
      * forget it when a DELETE's answer names no AE (the default result content of a DELETE is none).
      */
     private final Map<String, String> aeByAddress = new ConcurrentHashMap<>();
-    private volatile Watcher watcher;
+    private volatile Subscriber subscriber;
 
     /** {@code CAE1=http://10.0.0.7:9000/notify,CAE2=https://app.example/onem2m}; empty for none. */
     public void setConfigured(String configured) {
@@ -56,8 +52,22 @@ public class PointsOfAccess {
         }
     }
 
-    public void watch(Watcher watcher) {
-        this.watcher = watcher;
+    /** The request topics of the AEs known now; those added later are subscribed through {@code subscriber}. */
+    @Override
+    public synchronized List<Subscription> attach(Subscriber subscriber) {
+        this.subscriber = subscriber;
+        return byAe.keySet().stream().map(PointsOfAccess::requestsTo).toList();
+    }
+
+    @Override
+    public synchronized void detach(Subscriber subscriber) {
+        if (this.subscriber == subscriber) {
+            this.subscriber = null;
+        }
+    }
+
+    private static Subscription requestsTo(String maskedAeId) {
+        return new Subscription(TopicFilter.parse("/oneM2M/req/+/" + maskedAeId + "/#"), 1);
     }
 
     /** The point of access of an AE, or null when it is not reached over HTTP here. */
@@ -137,17 +147,23 @@ public class PointsOfAccess {
     }
 
     private CompletableFuture<Void> add(String maskedAeId, URI poa) {
-        Watcher current = watcher;
+        Subscriber current = subscriber;
         if (poa.equals(byAe.put(maskedAeId, poa)) || current == null) {
             return CompletableFuture.completedFuture(null);
         }
-        return current.added(maskedAeId).toCompletableFuture();
+        LOG.info("oneM2M: requests for {} go to its point of access {}", maskedAeId, poa);
+        return current.subscribe(requestsTo(maskedAeId)).exceptionally(failure -> {
+            LOG.warn("oneM2M: cannot subscribe to the requests for {}: {}", maskedAeId, failure.getMessage());
+            return null;
+        });
     }
 
     private void remove(String maskedAeId) {
         aeByAddress.values().removeIf(maskedAeId::equals);
-        if (byAe.remove(maskedAeId) != null && watcher != null) {
-            watcher.removed(maskedAeId);
+        Subscriber current = subscriber;
+        if (byAe.remove(maskedAeId) != null && current != null) {
+            LOG.info("oneM2M: {} is no longer reached over HTTP here", maskedAeId);
+            current.unsubscribe(requestsTo(maskedAeId).filter());
         }
     }
 
