@@ -4,10 +4,12 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.iotgateway.mqtt.DynamicSubscriptions;
+import org.iotgateway.mqtt.Subscription;
+import org.iotgateway.mqtt.TopicFilter;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,22 +20,39 @@ class PointsOfAccessTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final PointsOfAccess pointsOfAccess = new PointsOfAccess();
     private final List<String> events = new ArrayList<>();
-    /** What the watcher answers when an AE is added: its subscription, granted at once unless a test holds it. */
+    /** What the route's subscriber answers when an AE is added: its subscription, granted at once unless a test holds it. */
     private CompletableFuture<Void> subscribed = CompletableFuture.completedFuture(null);
+    private final DynamicSubscriptions.Subscriber route = new DynamicSubscriptions.Subscriber() {
+        @Override
+        public CompletableFuture<Void> subscribe(Subscription subscription) {
+            events.add("+" + aeOf(subscription.filter()));
+            return subscribed;
+        }
+
+        @Override
+        public CompletableFuture<Void> unsubscribe(TopicFilter filter) {
+            events.add("-" + aeOf(filter));
+            return CompletableFuture.completedFuture(null);
+        }
+    };
 
     PointsOfAccessTest() {
-        pointsOfAccess.watch(new PointsOfAccess.Watcher() {
-            @Override
-            public CompletionStage<Void> added(String aeId) {
-                events.add("+" + aeId);
-                return subscribed;
-            }
+        pointsOfAccess.attach(route);
+    }
 
-            @Override
-            public void removed(String aeId) {
-                events.add("-" + aeId);
-            }
-        });
+    /** The AE of its request topics' filter, /oneM2M/req/+/&lt;AE-ID&gt;/#. */
+    private static String aeOf(TopicFilter filter) {
+        assertThat(filter.toString()).matches("/oneM2M/req/\\+/[^/]+/#");
+        return filter.toString().split("/")[4];
+    }
+
+    @Test
+    void should_give_a_route_that_attaches_the_request_topics_of_the_aes_it_knows() {
+        pointsOfAccess.setConfigured("CAE1=http://10.0.0.7:9000/notify");
+        pointsOfAccess.detach(route);
+        assertThat(pointsOfAccess.attach(route)).extracting(subscription -> subscription.filter().toString())
+                .containsExactly("/oneM2M/req/+/CAE1/#");
+        assertThat(pointsOfAccess.attach(route)).extracting(Subscription::qos).containsExactly(1);
     }
 
     private CompletableFuture<Void> learn(String request, String response) throws Exception {
