@@ -1,5 +1,6 @@
 package org.iotgateway.channels;
 
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the body (a map) to the group of the {@code ChannelsGroup} header. The send is done once handed to Redis: sends
+ * Sends the body (a map) to the group of the {@code ChannelsGroup} header, or to each group when it is a list. The send
+ * is done once handed to Redis: sends
  * overlap on the layer's connection, which keeps their order, at most {@code maxSendsInFlight} at once; a send that
  * fails later, or reaches channels at capacity, is logged (channels_redis drops a message for a full channel too).
  */
@@ -52,9 +54,9 @@ public class ChannelsProducer extends DefaultAsyncProducer {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        String group = exchange.getMessage().getHeader(ChannelsConstants.GROUP, String.class);
+        Object groups = exchange.getMessage().getHeader(ChannelsConstants.GROUP);
         Object body = exchange.getMessage().getBody();
-        if (group == null || group.isBlank()) {
+        if (groups == null || groups instanceof String group && group.isBlank()) {
             exchange.setException(new IllegalArgumentException("no " + ChannelsConstants.GROUP + " header: which group to send to"));
         } else if (!(body instanceof Map<?, ?> message)) {
             exchange.setException(new IllegalArgumentException("a Channels message is a map, not "
@@ -62,20 +64,28 @@ public class ChannelsProducer extends DefaultAsyncProducer {
         } else {
             @SuppressWarnings("unchecked")
             Map<String, Object> event = (Map<String, Object>) message;
-            sendsInFlight.acquireUninterruptibly();
-            getEndpoint().channelLayer().groupSend(group, event).whenComplete((full, failure) -> {
-                sendsInFlight.release();
-                if (failure != null) {
-                    LOG.warn("Channels: cannot send a message to group '{}': {}", group, failure.toString());
-                } else {
-                    if (full > 0) {
-                        LOG.info("Channels: {} channel(s) of group '{}' at capacity, message not delivered to them", full, group);
-                    }
-                    eventsSent.increment();
-                }
-            });
+            if (groups instanceof Collection<?> several) {
+                several.forEach(group -> send(String.valueOf(group), event));
+            } else {
+                send(groups.toString(), event);
+            }
         }
         callback.done(true);
         return true;
+    }
+
+    private void send(String group, Map<String, Object> event) {
+        sendsInFlight.acquireUninterruptibly();
+        getEndpoint().channelLayer().groupSend(group, event).whenComplete((full, failure) -> {
+            sendsInFlight.release();
+            if (failure != null) {
+                LOG.warn("Channels: cannot send a message to group '{}': {}", group, failure.toString());
+            } else {
+                if (full > 0) {
+                    LOG.info("Channels: {} channel(s) of group '{}' at capacity, message not delivered to them", full, group);
+                }
+                eventsSent.increment();
+            }
+        });
     }
 }

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * The {@code runworker mqtt} of channels-mqtt-proxy, what YAML cannot say of it: acts on the Channels application's
  * messages (which the route takes {@code from: channels:}), keeps which groups want which topic filters, in Redis too,
  * so that a restarted worker, or another instance, subscribes them again, and says which groups an MQTT message goes
- * to, once per group ({@link #deliveries}, sent by the route {@code to: channels:}); the route's
+ * to, once per group ({@link #toGroups}, sent by the route {@code to: channels:}); the route's
  * {@code from: mqtt:...?subscriptions=#channelsWorker} subscribes what the groups want. A retained message the broker
  * replays when a filter is subscribed goes only to the groups that have just subscribed it, and never again to a group
  * that had it.
@@ -169,12 +169,11 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         return subscriber;
     }
 
-    /** A message for one group: the {@code mqtt.message} event and the group to send it to. */
-    public record Delivery(String group, Map<String, Object> event) {
-    }
-
-    /** The MQTT message in the exchange as a {@code mqtt.message} event, once for each group that wants it. */
-    public List<Delivery> deliveries(Exchange exchange) {
+    /**
+     * The MQTT message in the exchange becomes the {@code mqtt.message} event (the body), for the groups that want it
+     * (the header {@code ChannelsGroup}, a list: each group once; empty when none does).
+     */
+    public void toGroups(Exchange exchange) {
         String topic = exchange.getMessage().getHeader(MqttConstants.TOPIC, String.class);
         boolean retained = exchange.getMessage().getHeader(MqttConstants.RETAINED, false, Boolean.class);
         @SuppressWarnings("unchecked")
@@ -199,12 +198,10 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
                 groups.add(group);
             }
         });
-        if (groups.isEmpty()) {
-            return List.of();
-        }
-        Map<String, Object> event = ChannelsMessages.event(topic, exchange.getMessage().getBody(byte[].class),
-                exchange.getMessage().getHeader(MqttConstants.QOS, 0, Integer.class), retained);
-        return groups.stream().map(group -> new Delivery(group, event)).toList();
+        exchange.getMessage().setBody(groups.isEmpty() ? Map.of() : ChannelsMessages.event(topic,
+                exchange.getMessage().getBody(byte[].class), exchange.getMessage().getHeader(MqttConstants.QOS, 0, Integer.class),
+                retained));
+        exchange.getMessage().setHeader(ChannelsConstants.GROUP, List.copyOf(groups));
     }
 
     private String subscriptionsKey() {

@@ -71,13 +71,13 @@ class ChannelsRoutesTest extends RouteFileTestSupport {
         ChannelsWorker worker = context.getRegistry().lookupByNameAndType("channelsWorker", ChannelsWorker.class);
         await().atMost(10, TimeUnit.SECONDS).until(() -> worker.subscriptions().getOrDefault("home/+/temp", List.of()).size() == 2);
         MockEndpoint groups = getMockEndpoint("mock:groups");
-        groups.expectedMessageCount(2);
+        groups.expectedMessageCount(1);
 
         template.sendBodyAndHeaders("direct:from-broker", "21.5".getBytes(), Map.of(MqttConstants.TOPIC, "home/kitchen/temp",
                 MqttConstants.QOS, 1, MqttConstants.RETAINED, false));
 
         groups.assertIsSatisfied();
-        assertThat(groups.getExchanges()).extracting(sent -> sent.getMessage().getHeader(ChannelsConstants.GROUP))
+        assertThat(groups.getExchanges().get(0).getMessage().getHeader(ChannelsConstants.GROUP, List.class))
                 .containsExactlyInAnyOrder("kitchen", "dashboard");
         assertThat(groups.getExchanges().get(0).getMessage().getBody(Map.class)).containsEntry("type", "mqtt.message");
     }
