@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Consumer;
 import org.apache.camel.Route;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.Suspendable;
@@ -151,10 +152,13 @@ public final class RouteFileReloader extends ServiceSupport {
         Model model = camelContext.getCamelContextExtension().getContextPlugin(Model.class);
         List<RouteDefinition> old = definedBy(file, model);
         List<String> oldIds = old.stream().map(RouteDefinition::getRouteId).toList();
+        List<Consumer> suspended = new ArrayList<>();
         try {
-            stopTakingNewExchanges(oldIds);
+            stopTakingNewExchanges(oldIds, suspended);
             model.removeRouteDefinitions(old);
         } catch (Exception e) {
+            // the routes keep running: their consumers take exchanges again
+            suspended.forEach(ServiceHelper::resumeService);
             throw new InvalidRouteFileException(file, 0, "the running routes " + oldIds + " could not be stopped: " + e.getMessage());
         }
         try {
@@ -184,11 +188,12 @@ public final class RouteFileReloader extends ServiceSupport {
      * which the MQTT-SN listener answers with congestion, and the device retries on the new route. What is in flight
      * is then awaited here, in milliseconds, rather than at the graceful stop's checks a second apart.
      */
-    private void stopTakingNewExchanges(List<String> routeIds) throws Exception {
+    private void stopTakingNewExchanges(List<String> routeIds, List<Consumer> suspended) throws InterruptedException {
         for (String routeId : routeIds) {
             Route route = camelContext.getRoute(routeId);
             if (route != null && route.getConsumer() instanceof Suspendable) {
                 ServiceHelper.suspendService(route.getConsumer());
+                suspended.add(route.getConsumer());
             }
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
