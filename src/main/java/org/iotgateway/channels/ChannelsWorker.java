@@ -58,7 +58,7 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
     private RedisClient storeClient;
     private StatefulRedisConnection<String, String> store;
     /** The from: mqtt: endpoint's, while it runs. */
-    private Subscriber subscriber;
+    private volatile Subscriber subscriber;
     private Counter badMessages;
 
     @Override
@@ -97,7 +97,7 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         groups.put(group, System.currentTimeMillis());
         try {
             // subscribing again makes the broker replay the filter's retained messages: the new group's last known state
-            Subscriber current = subscriber();
+            Subscriber current = subscriber;
             if (current != null) {
                 current.subscribe(new Subscription(filter, qos)).get(30, TimeUnit.SECONDS);
             }
@@ -122,7 +122,7 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         }
         if (groups.isEmpty()) {
             groupsByFilter.remove(filter);
-            Subscriber current = subscriber();
+            Subscriber current = subscriber;
             if (current != null) {
                 current.unsubscribe(filter).get(30, TimeUnit.SECONDS);
             }
@@ -163,10 +163,6 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         if (this.subscriber == subscriber) {
             this.subscriber = null;
         }
-    }
-
-    private synchronized Subscriber subscriber() {
-        return subscriber;
     }
 
     /**
