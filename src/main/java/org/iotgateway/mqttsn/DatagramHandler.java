@@ -20,6 +20,7 @@ import org.iotgateway.mqttsn.protocol.Message;
 import org.iotgateway.mqttsn.protocol.MessageType;
 import org.iotgateway.mqttsn.protocol.ReturnCode;
 import org.iotgateway.mqttsn.protocol.TopicNames;
+import org.iotgateway.mqttsn.store.ClientSessions;
 import org.iotgateway.mqttsn.store.SessionStore;
 
 /**
@@ -33,6 +34,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     private final MqttSnConsumer consumer;
     private final SessionStore store;
+    private final ClientSessions sessions;
     private final GatewayMetrics metrics;
     private final ThrottledLog log;
     private final FloodGuard floodGuard;
@@ -47,6 +49,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
                     Map<Integer, String> predefinedTopics) {
         this.consumer = consumer;
         this.store = store;
+        this.sessions = store.sessions();
         this.metrics = metrics;
         this.log = log;
         MqttSnEndpoint endpoint = consumer.getEndpoint();
@@ -77,6 +80,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             frame = Decoder.decode(packet.content().nioBuffer());
         } catch (MalformedPacketException e) {
             drop(e.reason(), e.getMessage(), packet.sender());
+            protocolError(new Peer(replies, packet.sender(), Frame.UNDECODED, portInKey));
             return;
         }
         Peer peer = new Peer(replies, packet.sender(), frame, portInKey);
@@ -87,11 +91,16 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             onConnect(peer, connect);
         } else if (message instanceof Message.Register register) {
             onRegister(peer, register);
-        } else if (message instanceof Message.PingReq) {
-            peer.reply(Encoder.pingresp());
-        } else if (message instanceof Message.Disconnect) {
-            // sessions outlive DISCONNECT (meters sleep between readings); the reply is what clients wait for
-            peer.reply(Encoder.disconnect());
+        } else if (message instanceof Message.PingReq ping) {
+            onPing(peer, ping);
+        } else if (message instanceof Message.Disconnect disconnect) {
+            onDisconnect(peer, disconnect);
+        } else if (message instanceof Message.WillTopic willTopic) {
+            onWillTopic(peer, willTopic);
+        } else if (message instanceof Message.WillMessage willMessage) {
+            onWillMessage(peer, willMessage);
+        } else if (message instanceof Message.QosStep step) {
+            onQosStep(peer, step);
         } else if (message instanceof Message.SearchGw) {
             peer.reply(Encoder.gwinfo(gatewayId));
         } else if (message instanceof Message.Subscription subscription) {
@@ -112,13 +121,124 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             peer.reply(Encoder.connack(ReturnCode.NOT_SUPPORTED));
             return;
         }
-        // the Will flag is ignored, as the Python gateway does: CONNACK follows at once
-        onLoop(store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(), connect.cleanSession()), (ok, e) -> {
+        // with the Will flag, CONNACK follows WILLTOPIC and WILLMSG; any instance may receive those
+        CompletableFuture<Void> bound = store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(),
+                connect.cleanSession()).toCompletableFuture();
+        CompletableFuture<Void> session = sessions.connect(connect.clientId(), connect.duration(), connect.will(),
+                connect.cleanSession())
+                .toCompletableFuture();
+        onLoop(CompletableFuture.allOf(bound, session), (ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
+                peer.reply(Encoder.connack(ReturnCode.CONGESTION));
+            } else {
+                peer.reply(connect.will() ? Encoder.willtopicreq() : Encoder.connack(ReturnCode.ACCEPTED));
             }
-            peer.reply(Encoder.connack(e == null ? ReturnCode.ACCEPTED : ReturnCode.CONGESTION));
         });
+    }
+
+    /**
+     * WILLTOPIC answers WILLMSGREQ (an empty one, no will: CONNACK); WILLTOPICUPD answers WILLTOPICRESP. A topic that
+     * could not be published to is refused: CONNACK or WILLTOPICRESP rc 3.
+     */
+    private void onWillTopic(Peer peer, Message.WillTopic will) {
+        String refusal = will.topic() == null ? null : TopicNames.refusal(will.topic(), maxTopicNameLength);
+        if (refusal != null) {
+            log.warn("will refused", refusal + ": answered not supported", peer);
+            peer.reply(will.update() ? Encoder.willtopicresp(ReturnCode.NOT_SUPPORTED) : Encoder.connack(ReturnCode.NOT_SUPPORTED));
+            return;
+        }
+        Runnable congestion = () -> peer.reply(will.update()
+                ? Encoder.willtopicresp(ReturnCode.CONGESTION) : Encoder.connack(ReturnCode.CONGESTION));
+        withClient(peer, "WILLTOPIC", congestion, clientId -> onLoop(sessions.willTopic(clientId, will.flags(), will.topic()), (ok, e) -> {
+            if (e != null) {
+                storeFailed("WILLTOPIC", e, peer);
+                congestion.run();
+            } else if (will.update()) {
+                peer.reply(Encoder.willtopicresp(ReturnCode.ACCEPTED));
+            } else {
+                peer.reply(will.topic() == null ? Encoder.connack(ReturnCode.ACCEPTED) : Encoder.willmsgreq());
+            }
+        }));
+    }
+
+    /** WILLMSG completes the CONNECT (CONNACK); WILLMSGUPD answers WILLMSGRESP. */
+    private void onWillMessage(Peer peer, Message.WillMessage will) {
+        Runnable congestion = () -> peer.reply(will.update()
+                ? Encoder.willmsgresp(ReturnCode.CONGESTION) : Encoder.connack(ReturnCode.CONGESTION));
+        withClient(peer, "WILLMSG", congestion, clientId -> onLoop(sessions.willMessage(clientId, will.payload()), (ok, e) -> {
+            if (e != null) {
+                storeFailed("WILLMSG", e, peer);
+                congestion.run();
+            } else {
+                peer.reply(will.update() ? Encoder.willmsgresp(ReturnCode.ACCEPTED) : Encoder.connack(ReturnCode.ACCEPTED));
+            }
+        }));
+    }
+
+    /** PINGREQ renews the client's deadline; with a client id it wakes a sleeping client. Always answered PINGRESP. */
+    private void onPing(Peer peer, Message.PingReq ping) {
+        peer.reply(Encoder.pingresp());
+        String clientId = ping.clientId() != null ? ping.clientId() : cachedClientId(peer);
+        if (clientId != null) {
+            sessions.touch(clientId);
+        } else if (!store.isClientCached(peer.clientKey())) {
+            // a client this instance has not served yet: its pings must count here too
+            onLoop(store.clientId(peer.clientKey(), peer.sharedKey()), (known, e) -> {
+                if (known != null) {
+                    sessions.touch(known);
+                }
+            });
+        }
+    }
+
+    /**
+     * DISCONNECT is answered at once, as clients wait for it. Without a duration the client's will and supervision end
+     * (its registrations stay: meters publish again after it); with one it is asleep for that long.
+     */
+    private void onDisconnect(Peer peer, Message.Disconnect disconnect) {
+        peer.reply(Encoder.disconnect());
+        String cached = cachedClientId(peer);
+        Consumer<String> ending = clientId -> (disconnect.duration() < 0 ? sessions.disconnect(clientId)
+                : sessions.sleep(clientId, disconnect.duration()))
+                .whenComplete((ok, e) -> {
+                    if (e != null) {
+                        storeFailed("DISCONNECT", e, peer);
+                    }
+                });
+        if (cached != null) {
+            ending.accept(cached);
+        } else {
+            onLoop(store.clientId(peer.clientKey(), peer.sharedKey()), (clientId, e) -> {
+                if (clientId != null) {
+                    ending.accept(clientId);
+                }
+            });
+        }
+    }
+
+    /** PUBREL ends a QoS 2 PUBLISH: PUBCOMP, whether or not the message id is still known (a resent PUBREL). */
+    private void onQosStep(Peer peer, Message.QosStep step) {
+        if (step.type() != MessageType.PUBREL) {
+            drop(DropReason.UNEXPECTED_TYPE, MessageType.name(step.type()) + " with no message of the gateway's in flight", peer);
+            return;
+        }
+        withClient(peer, "PUBREL", () -> { }, clientId -> onLoop(sessions.qos2Forget(clientId, step.msgId()), (ok, e) -> {
+            if (e != null) {
+                // no PUBCOMP: the client sends PUBREL again
+                storeFailed("PUBREL", e, peer);
+            } else {
+                peer.reply(Encoder.qosStep(MessageType.PUBCOMP, step.msgId()));
+            }
+        }));
+    }
+
+    /** A datagram that breaks the protocol from a known client's address: the client is lost (its will published). */
+    private void protocolError(Peer peer) {
+        String clientId = cachedClientId(peer);
+        if (clientId != null) {
+            sessions.lost(clientId);
+        }
     }
 
     private void onRegister(Peer peer, Message.Register register) {
@@ -172,21 +292,45 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void publishFromClient(Peer peer, Message.Publish publish, String clientId, long receivedAt) {
+        sessions.touch(clientId);
         if (publish.qos() == 2) {
-            reject(peer, publish, ReturnCode.NOT_SUPPORTED);
+            publishOnce(peer, publish, clientId, receivedAt);
             return;
         }
+        resolveAndDispatch(peer, publish, clientId, receivedAt);
+    }
+
+    /**
+     * QoS 2: routed once whatever the retries. A PUBLISH being routed (by any instance) is not answered again; one
+     * already routed is answered PUBREC until the client's PUBREL.
+     */
+    private void publishOnce(Peer peer, Message.Publish publish, String clientId, long receivedAt) {
+        onLoop(sessions.qos2Begin(clientId, publish.msgId()), (known, e) -> {
+            if (e != null) {
+                storeFailed("PUBLISH", e, peer);
+                reject(peer, publish, ReturnCode.CONGESTION);
+            } else if (known == ClientSessions.Qos2.NEW) {
+                resolveAndDispatch(peer, publish, clientId, receivedAt);
+            } else if (known == ClientSessions.Qos2.RECEIVED) {
+                peer.reply(Encoder.qosStep(MessageType.PUBREC, publish.msgId()));
+            } else {
+                metrics.retryHeld();
+            }
+        });
+    }
+
+    private void resolveAndDispatch(Peer peer, Message.Publish publish, String clientId, long receivedAt) {
         if (publish.topicIdType() != Flags.TOPIC_NORMAL) {
             String topic = topicWithoutSession(publish);
             if (topic == null) {
-                reject(peer, publish, ReturnCode.INVALID_TOPIC_ID);
+                reject(peer, publish, clientId, ReturnCode.INVALID_TOPIC_ID);
             } else {
                 consumer.dispatch(peer, publish, clientId, topic, receivedAt);
             }
             return;
         }
         if (!TopicNames.isValidTopicId(publish.topicId())) {
-            reject(peer, publish, ReturnCode.INVALID_TOPIC_ID);
+            reject(peer, publish, clientId, ReturnCode.INVALID_TOPIC_ID);
             return;
         }
         String cached = store.cachedTopicName(clientId, publish.topicId());
@@ -197,9 +341,9 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         onLoop(store.topicName(clientId, publish.topicId()), (topic, e) -> {
             if (e != null) {
                 storeFailed("PUBLISH", e, peer);
-                reject(peer, publish, ReturnCode.CONGESTION);
+                reject(peer, publish, clientId, ReturnCode.CONGESTION);
             } else if (topic == null) {
-                reject(peer, publish, ReturnCode.INVALID_TOPIC_ID);
+                reject(peer, publish, clientId, ReturnCode.INVALID_TOPIC_ID);
             } else {
                 consumer.dispatch(peer, publish, clientId, topic, receivedAt);
             }
@@ -264,6 +408,14 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void reject(Peer peer, Message.Publish publish, int returnCode) {
+        reject(peer, publish, null, returnCode);
+    }
+
+    /** A refused QoS 2 PUBLISH is forgotten: the client may send it again, to be routed then. */
+    private void reject(Peer peer, Message.Publish publish, String clientId, int returnCode) {
+        if (publish.qos() == 2 && clientId != null) {
+            sessions.qos2Forget(clientId, publish.msgId());
+        }
         metrics.rejected(returnCode);
         log.warn("PUBLISH rejected", "topic id " + publish.topicId() + " (type " + publish.topicIdType() + "): "
                 + ReturnCode.label(returnCode), peer);

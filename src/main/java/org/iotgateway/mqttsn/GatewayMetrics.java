@@ -25,6 +25,8 @@ final class GatewayMetrics {
     private final Counter storeErrors;
     private final Counter registersRefused;
     private final Counter retriesHeld;
+    private final Counter clientsLost;
+    private final Counter willsPublished;
     private final Timer publishLatency;
     private final MeterRegistry registry;
     private final Gauge inFlightGauge;
@@ -49,6 +51,11 @@ final class GatewayMetrics {
         retriesHeld = Counter.builder("mqttsn.retries.held").tag("port", portTag)
                 .description("DUP retries of a reading still waiting for its answer: not published again, answered with the first's outcome")
                 .register(registry);
+        clientsLost = Counter.builder("mqttsn.clients.lost").tag("port", portTag)
+                .description("Clients this instance found lost: keep-alive or sleep expired, or a protocol error")
+                .register(registry);
+        willsPublished = Counter.builder("mqttsn.wills.published").tag("port", portTag)
+                .description("Wills of lost clients published through the route").register(registry);
         storeErrors = Counter.builder("mqttsn.store.errors").tag("port", portTag)
                 .description("Redis/Valkey commands that failed or timed out").register(registry);
         publishLatency = Timer.builder("mqttsn.publish.latency").tag("port", portTag)
@@ -91,6 +98,14 @@ final class GatewayMetrics {
 
     void retryHeld() {
         retriesHeld.increment();
+    }
+
+    void clientLost() {
+        clientsLost.increment();
+    }
+
+    void willPublished() {
+        willsPublished.increment();
     }
 
     void storeError() {

@@ -7,10 +7,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -20,6 +22,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.apache.camel.Exchange;
@@ -30,9 +33,12 @@ import org.apache.camel.support.DefaultConsumer;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReadinessCheck;
 import org.iotgateway.mqttsn.protocol.Encoder;
+import org.iotgateway.mqttsn.protocol.Flags;
 import org.iotgateway.mqttsn.protocol.Message;
+import org.iotgateway.mqttsn.protocol.MessageType;
 import org.iotgateway.mqttsn.protocol.ReturnCode;
 import org.iotgateway.mqttsn.protocol.TopicNames;
+import org.iotgateway.mqttsn.store.ClientSessions;
 import org.iotgateway.mqttsn.store.SessionStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +83,8 @@ public class MqttSnConsumer extends DefaultConsumer {
     private GatewayMetrics metrics;
     private EventLoopGroup eventLoops;
     private ExecutorService routePool;
+    /** Claims lost clients every keepAliveCheckMillis and sends ADVERTISE; the route runs elsewhere. */
+    private ScheduledExecutorService supervision;
     /** Runs the route on {@link #routePool}, each device's readings in the order they arrived. */
     private KeyOrderedExecutor routeExecutor;
 
@@ -127,6 +135,9 @@ public class MqttSnConsumer extends DefaultConsumer {
         if (reusePort) {
             bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
         }
+        if (endpoint.advertiseSocketAddress() != null) {
+            bootstrap.option(ChannelOption.SO_BROADCAST, true);
+        }
         InetSocketAddress address = new InetSocketAddress(endpoint.getHost(), endpoint.getPort());
         for (int i = 0; i < sockets; i++) {
             Channel channel = bootstrap
@@ -136,10 +147,23 @@ public class MqttSnConsumer extends DefaultConsumer {
         }
         LOG.info("MQTT-SN gateway listening on udp {}:{} ({} socket{})", endpoint.getHost(), endpoint.getPort(), sockets,
                 sockets > 1 ? "s" : "");
+        supervision = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newSingleThreadScheduledExecutor(this, "mqttsn-supervision");
+        supervision.scheduleWithFixedDelay(this::superviseKeepAlive, endpoint.getKeepAliveCheckMillis(),
+                endpoint.getKeepAliveCheckMillis(), TimeUnit.MILLISECONDS);
+        InetSocketAddress advertiseTo = endpoint.advertiseSocketAddress();
+        if (advertiseTo != null) {
+            int interval = endpoint.getAdvertiseIntervalSeconds();
+            supervision.scheduleAtFixedRate(() -> advertise(advertiseTo, interval), 0, interval, TimeUnit.SECONDS);
+            LOG.info("MQTT-SN gateway {} advertising to {} every {} s", endpoint.getGatewayId(), advertiseTo, interval);
+        }
     }
 
     @Override
     protected void doStop() throws Exception {
+        if (supervision != null) {
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(supervision);
+        }
         // stop taking datagrams, let the readings in flight be confirmed and answered, then close
         for (Channel channel : channels) {
             channel.config().setAutoRead(false);
@@ -195,7 +219,7 @@ public class MqttSnConsumer extends DefaultConsumer {
         in.setBody(publish.payload());
         if (clientId != null) {
             in.setHeader(MqttSnConstants.CLIENT_ID, clientId);
-            if (publish.qos() == 1) {
+            if (publish.qos() >= 1) {
                 in.setHeader(MqttSnConstants.READING_ID, clientId + ':' + publish.msgId());
             }
         }
@@ -243,6 +267,100 @@ public class MqttSnConsumer extends DefaultConsumer {
         finished();
     }
 
+    /**
+     * QoS 2: PUBREC once the store says the message was received, so that a resent PUBLISH is answered PUBREC by
+     * whichever instance gets it; a refused one is forgotten and answered PUBACK with the reason.
+     */
+    private void answerOnce(Peer peer, Message.Publish publish, String clientId, int returnCode) {
+        ClientSessions sessions = store.sessions();
+        if (returnCode != ReturnCode.ACCEPTED) {
+            sessions.qos2Forget(clientId, publish.msgId());
+            peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
+            return;
+        }
+        sessions.qos2Received(clientId, publish.msgId()).whenComplete((ok, e) -> {
+            if (e != null) {
+                // the message is routed: the PUBREC still goes, a resent PUBLISH waits for the pending mark to expire
+                log.warn("store unavailable", "QoS 2 PUBLISH " + publish.msgId() + " routed but not marked received: "
+                        + e.getMessage(), peer);
+            }
+            peer.reply(Encoder.qosStep(MessageType.PUBREC, publish.msgId()));
+        });
+    }
+
+    /**
+     * Looks for clients lost by any instance (keep-alive or sleep expired, protocol error) and publishes the will of
+     * those this instance claimed through the route, as a PUBLISH of the client's would be. The claim ends when the
+     * route completes; a will whose route failed is claimed again after the lease.
+     */
+    private void superviseKeepAlive() {
+        store.sessions().claimLost().whenCompleteAsync((lost, e) -> {
+            if (e != null) {
+                log.warn("keep-alive check failed", e.getMessage(), "store");
+                return;
+            }
+            for (ClientSessions.LostClient client : lost) {
+                metrics.clientLost();
+                if (client.willTopic() == null) {
+                    settle(client);
+                } else {
+                    publishWill(client);
+                }
+            }
+        }, channels.get(0).eventLoop());
+    }
+
+    private void publishWill(ClientSessions.LostClient client) {
+        inFlight.incrementAndGet();
+        Exchange exchange = createExchange(false);
+        org.apache.camel.Message in = exchange.getIn();
+        in.setBody(client.willPayload());
+        in.setHeader(MqttSnConstants.CLIENT_ID, client.clientId());
+        in.setHeader(MqttSnConstants.TOPIC_NAME, client.willTopic());
+        in.setHeader(MqttSnConstants.TOPIC_ID_TYPE, "will");
+        in.setHeader(MqttSnConstants.QOS, Flags.qos(client.willFlags()));
+        in.setHeader(MqttSnConstants.RETAIN, Flags.retain(client.willFlags()));
+        in.setHeader(MqttSnConstants.DUP, false);
+        in.setHeader(MqttSnConstants.WILL, true);
+        in.setHeader(MqttSnConstants.RECEIVED_AT, System.currentTimeMillis());
+        Runnable route = () -> getAsyncProcessor().process(exchange, doneSync -> {
+            Exception failure = exchange.getException();
+            releaseExchange(exchange, false);
+            finished();
+            if (failure != null) {
+                log.warn("will not published", client.clientId() + ": " + failure.getMessage()
+                        + " (claimed again in 30 s)", "route");
+            } else {
+                metrics.willPublished();
+                settle(client);
+            }
+        });
+        if (routeExecutor == null) {
+            route.run();
+        } else {
+            routeExecutor.execute(client.clientId(), route);
+        }
+    }
+
+    private void settle(ClientSessions.LostClient client) {
+        store.sessions().settle(client).whenComplete((settled, e) -> {
+            if (e != null) {
+                log.warn("store unavailable", "lost client " + client.clientId() + " not settled: " + e.getMessage(), "store");
+            }
+        });
+    }
+
+    /** ADVERTISE to the configured address, its duration being the interval to the next one. */
+    private void advertise(InetSocketAddress to, int intervalSeconds) {
+        Channel channel = channels.get(0);
+        byte[] advertise = Encoder.advertise(getEndpoint().getGatewayId(), intervalSeconds);
+        channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(advertise), to)).addListener(sent -> {
+            if (!sent.isSuccess()) {
+                log.warn("ADVERTISE failed", sent.cause().toString(), to);
+            }
+        });
+    }
+
     /** One reading less in flight; the last one wakes a stop that is draining. */
     private void finished() {
         if (inFlight.decrementAndGet() == 0 && !isRunAllowed()) {
@@ -258,9 +376,13 @@ public class MqttSnConsumer extends DefaultConsumer {
             awaitingAnswer.remove(attempt);
         }
         metrics.published(returnCode, receivedAt);
-        boolean wantsAck = publish.qos() == 1 || publish.qos() == 0 && getEndpoint().isAckQos0();
-        if (returnCode != ReturnCode.ACCEPTED || wantsAck) {
-            peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
+        if (publish.qos() == 2 && clientId != null) {
+            answerOnce(peer, publish, clientId, returnCode);
+        } else {
+            boolean wantsAck = publish.qos() == 1 || publish.qos() == 0 && getEndpoint().isAckQos0();
+            if (returnCode != ReturnCode.ACCEPTED || wantsAck) {
+                peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
+            }
         }
         if (returnCode == ReturnCode.ACCEPTED && clientId != null && getEndpoint().isExtendStoreTtlOnPublish()) {
             store.extendTtl(peer.clientKey(), peer::sharedKey, clientId);

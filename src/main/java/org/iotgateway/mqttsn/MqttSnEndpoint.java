@@ -1,5 +1,6 @@
 package org.iotgateway.mqttsn;
 
+import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,9 +17,11 @@ import org.apache.camel.support.DefaultEndpoint;
 import org.iotgateway.mqttsn.protocol.TopicNames;
 
 /**
- * An MQTT-SN 1.2 gateway on a UDP port. Answers CONNECT, REGISTER, PUBLISH, PINGREQ, DISCONNECT and SEARCHGW itself,
- * keeps clients and topics in Redis/Valkey, and emits one exchange per accepted PUBLISH. The PUBACK for a QoS 1
- * PUBLISH is sent when that exchange completes: return code 0 when it succeeded, 1 (congestion) when it failed.
+ * An MQTT-SN 1.2 gateway on a UDP port. Answers CONNECT (with the will handshake), REGISTER, PUBLISH (QoS -1 to 2),
+ * PUBREL, PINGREQ, DISCONNECT (and sleep), WILLTOPICUPD, WILLMSGUPD and SEARCHGW itself, keeps clients, topics, wills,
+ * keep-alive deadlines and QoS 2 state in Redis/Valkey, and emits one exchange per accepted PUBLISH and per lost
+ * client's will. The PUBACK for a QoS 1 PUBLISH (PUBREC for QoS 2) is sent when that exchange completes: return code
+ * 0 when it succeeded, 1 (congestion) when it failed.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "mqttsn", title = "MQTT-SN gateway", syntax = "mqttsn:host:port",
              consumerOnly = true, category = {Category.IOT, Category.MESSAGING}, headersClass = MqttSnConstants.class)
@@ -56,6 +59,15 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     private boolean ackQos0;
     @UriParam(defaultValue = "1", description = "The gateway id sent in GWINFO in answer to SEARCHGW.")
     private int gatewayId = 1;
+    @UriParam(defaultValue = "1000",
+              description = "How often, in milliseconds, the instance looks for clients whose keep-alive or sleep expired"
+                            + " (any instance's) and publishes their wills.")
+    private long keepAliveCheckMillis = 1000;
+    @UriParam(description = "Where to send ADVERTISE, as host:port (a broadcast or multicast address: 255.255.255.255:1883);"
+                            + " empty sends none. Clients can find the gateway with SEARCHGW either way.")
+    private String advertiseAddress;
+    @UriParam(defaultValue = "900", description = "Seconds between two ADVERTISE messages, sent as their duration.")
+    private int advertiseIntervalSeconds = 900;
     @UriParam(defaultValue = "1",
               description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")
     private int ioThreads = 1;
@@ -123,6 +135,43 @@ public class MqttSnEndpoint extends DefaultEndpoint {
             table.put(id, name);
         }
         return Map.copyOf(table);
+    }
+
+    /** Where ADVERTISE goes, or null when {@link #getAdvertiseAddress()} is empty. */
+    public InetSocketAddress advertiseSocketAddress() {
+        if (advertiseAddress == null || advertiseAddress.isBlank()) {
+            return null;
+        }
+        int colon = advertiseAddress.lastIndexOf(':');
+        if (colon < 1) {
+            throw new IllegalArgumentException("advertiseAddress: expected host:port, got '" + advertiseAddress + "'");
+        }
+        return new InetSocketAddress(advertiseAddress.substring(0, colon).trim(),
+                Integer.parseInt(advertiseAddress.substring(colon + 1).trim()));
+    }
+
+    public long getKeepAliveCheckMillis() {
+        return keepAliveCheckMillis;
+    }
+
+    public void setKeepAliveCheckMillis(long keepAliveCheckMillis) {
+        this.keepAliveCheckMillis = keepAliveCheckMillis;
+    }
+
+    public String getAdvertiseAddress() {
+        return advertiseAddress;
+    }
+
+    public void setAdvertiseAddress(String advertiseAddress) {
+        this.advertiseAddress = advertiseAddress;
+    }
+
+    public int getAdvertiseIntervalSeconds() {
+        return advertiseIntervalSeconds;
+    }
+
+    public void setAdvertiseIntervalSeconds(int advertiseIntervalSeconds) {
+        this.advertiseIntervalSeconds = advertiseIntervalSeconds;
     }
 
     public int getMaxTopicNameLength() {

@@ -249,11 +249,11 @@ class MqttSnGatewayTest {
     }
 
     @Test
-    void should_reject_topic_id_zero_unregistered_ids_and_qos2() throws Exception {
+    void should_reject_topic_id_zero_and_unregistered_ids_at_any_qos() throws Exception {
         connectAndRegister();
         assertThat(device.exchange(bytes("08 0c 20 00 00 00 01", "a"))).isEqualTo("07 0d 00 00 00 01 02");
         assertThat(device.exchange(bytes("08 0c 20 00 63 00 02", "a"))).isEqualTo("07 0d 00 63 00 02 02");
-        assertThat(device.exchange(bytes("08 0c 40 00 01 00 03", "a"))).isEqualTo("07 0d 00 01 00 03 03");
+        assertThat(device.exchange(bytes("08 0c 40 00 63 00 03", "a"))).isEqualTo("07 0d 00 63 00 03 02");
         assertThat(readings.next(Duration.ofMillis(300))).isNull();
     }
 

@@ -13,7 +13,7 @@ public final class UdpClient implements AutoCloseable {
 
     private static final HexFormat HEX = HexFormat.ofDelimiter(" ");
     private final DatagramSocket socket;
-    private final InetSocketAddress gateway;
+    private InetSocketAddress gateway;
 
     public UdpClient(int gatewayPort) throws IOException {
         this("127.0.0.1", gatewayPort);
@@ -23,6 +23,15 @@ public final class UdpClient implements AutoCloseable {
     public UdpClient(String localAddress, int gatewayPort) throws IOException {
         this.socket = new DatagramSocket(new InetSocketAddress(localAddress, 0));
         this.gateway = new InetSocketAddress("127.0.0.1", gatewayPort);
+    }
+
+    /**
+     * From now on, sends to (and expects replies from) the gateway on another port: another instance sharing the store,
+     * as a load balancer would pick it.
+     */
+    public UdpClient via(int gatewayPort) {
+        this.gateway = new InetSocketAddress("127.0.0.1", gatewayPort);
+        return this;
     }
 
     public int localPort() {

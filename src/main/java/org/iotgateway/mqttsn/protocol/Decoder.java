@@ -143,8 +143,28 @@ public final class Decoder {
                 int flags = in.get() & 0xFF;
                 return new Message.Subscription(type, flags, in.getShort() & 0xFFFF);
             }
-            case MessageType.WILLTOPIC, MessageType.WILLMSG, MessageType.WILLTOPICUPD, MessageType.WILLMSGUPD,
-                    MessageType.PUBREL, MessageType.PUBREC, MessageType.PUBCOMP, MessageType.PUBACK -> {
+            case MessageType.WILLTOPIC, MessageType.WILLTOPICUPD -> {
+                boolean update = type == MessageType.WILLTOPICUPD;
+                if (!in.hasRemaining()) {
+                    // an empty WILLTOPIC(UPD) deletes the will
+                    return new Message.WillTopic(update, 0, null);
+                }
+                int flags = in.get() & 0xFF;
+                return new Message.WillTopic(update, flags, text(in, "will topic"));
+            }
+            case MessageType.WILLMSG, MessageType.WILLMSGUPD -> {
+                byte[] payload = new byte[in.remaining()];
+                in.get(payload);
+                return new Message.WillMessage(type == MessageType.WILLMSGUPD, payload);
+            }
+            case MessageType.PUBREL, MessageType.PUBREC, MessageType.PUBCOMP -> {
+                if (in.remaining() != 2) {
+                    throw new MalformedPacketException(DropReason.MALFORMED,
+                            MessageType.name(type) + " with " + in.remaining() + " body bytes");
+                }
+                return new Message.QosStep(type, in.getShort() & 0xFFFF);
+            }
+            case MessageType.PUBACK -> {
                 return new Message.Ignored(type);
             }
             default -> {

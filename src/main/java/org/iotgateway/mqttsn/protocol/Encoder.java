@@ -5,6 +5,8 @@ public final class Encoder {
 
     private static final byte[] PINGRESP = {0x02, MessageType.PINGRESP};
     private static final byte[] DISCONNECT = {0x02, MessageType.DISCONNECT};
+    private static final byte[] WILLTOPICREQ = {0x02, MessageType.WILLTOPICREQ};
+    private static final byte[] WILLMSGREQ = {0x02, MessageType.WILLMSGREQ};
 
     private Encoder() {
     }
@@ -27,6 +29,32 @@ public final class Encoder {
 
     public static byte[] unsuback(int msgId) {
         return new byte[] {0x04, MessageType.UNSUBACK, hi(msgId), lo(msgId)};
+    }
+
+    public static byte[] willtopicreq() {
+        return WILLTOPICREQ.clone();
+    }
+
+    public static byte[] willmsgreq() {
+        return WILLMSGREQ.clone();
+    }
+
+    public static byte[] willtopicresp(int returnCode) {
+        return new byte[] {0x03, MessageType.WILLTOPICRESP, (byte) returnCode};
+    }
+
+    public static byte[] willmsgresp(int returnCode) {
+        return new byte[] {0x03, MessageType.WILLMSGRESP, (byte) returnCode};
+    }
+
+    /** PUBREC, PUBREL or PUBCOMP: the message type and the message id. */
+    public static byte[] qosStep(int type, int msgId) {
+        return new byte[] {0x04, (byte) type, hi(msgId), lo(msgId)};
+    }
+
+    /** ADVERTISE: the gateway id and the seconds until the next one. */
+    public static byte[] advertise(int gatewayId, int durationSeconds) {
+        return new byte[] {0x05, MessageType.ADVERTISE, (byte) gatewayId, hi(durationSeconds), lo(durationSeconds)};
     }
 
     public static byte[] gwinfo(int gatewayId) {

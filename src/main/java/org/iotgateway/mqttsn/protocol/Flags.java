@@ -38,4 +38,8 @@ public final class Flags {
     public static boolean cleanSession(int flags) {
         return (flags & CLEAN_SESSION) != 0;
     }
+
+    public static boolean will(int flags) {
+        return (flags & WILL) != 0;
+    }
 }

@@ -9,6 +9,9 @@ package org.iotgateway.mqttsn.protocol;
  */
 public record Frame(int forwarderCtrl, byte[] wirelessNodeId, Message message) {
 
+    /** A datagram that could not be decoded, taken as sent directly by the client at its address. */
+    public static final Frame UNDECODED = new Frame(-1, null, null);
+
     public boolean forwarded() {
         return wirelessNodeId != null;
     }

@@ -8,6 +8,33 @@ public sealed interface Message {
         public boolean cleanSession() {
             return Flags.cleanSession(flags);
         }
+
+        /** The client has a will: the gateway asks for its topic and message before CONNACK. */
+        public boolean will() {
+            return Flags.will(flags);
+        }
+    }
+
+    /**
+     * WILLTOPIC (during CONNECT) or WILLTOPICUPD ({@code update}); {@code topic} is null when the message is empty,
+     * which deletes the will.
+     */
+    record WillTopic(boolean update, int flags, String topic) implements Message {
+        public int qos() {
+            return Flags.qos(flags);
+        }
+
+        public boolean retain() {
+            return Flags.retain(flags);
+        }
+    }
+
+    /** WILLMSG (during CONNECT) or WILLMSGUPD ({@code update}): the will's payload. */
+    record WillMessage(boolean update, byte[] payload) implements Message {
+    }
+
+    /** PUBREL, PUBREC or PUBCOMP from a client: one step of a QoS 2 exchange. */
+    record QosStep(int type, int msgId) implements Message {
     }
 
     /** REGISTER: a client asking for the id of a topic name. */
@@ -52,7 +79,7 @@ public sealed interface Message {
     record Subscription(int type, int flags, int msgId) implements Message {
     }
 
-    /** A defined message type that a client may send but that this gateway does not act on (WILL*, PUBREL, ...). */
+    /** A defined message type that a client may send but that this gateway does not act on (PUBACK, GWINFO). */
     record Ignored(int type) implements Message {
     }
 }

@@ -39,4 +39,14 @@ public final class MessageType {
     public static boolean isDefined(int type) {
         return type <= 0x1D && type != 0x03 && type != 0x11 && type != 0x19 || type == ENCAPSULATED;
     }
+
+    /** The specification's name of a QoS 2 step, for messages. */
+    public static String name(int type) {
+        return switch (type) {
+            case PUBREC -> "PUBREC";
+            case PUBREL -> "PUBREL";
+            case PUBCOMP -> "PUBCOMP";
+            default -> String.format("type 0x%02x", type);
+        };
+    }
 }

@@ -80,6 +80,7 @@ public final class SessionStore implements AutoCloseable {
     /** Bumped by every invalidation: a read that overlaps one does not fill the cache with what it read. */
     private final AtomicLong invalidations = new AtomicLong();
     private final Disposable reconnects;
+    private final ClientSessions sessions;
 
     /**
      * A cached answer to "who is at this address": {@link #UNKNOWN} caches the absence too, {@link #AMBIGUOUS} a shared
@@ -123,6 +124,7 @@ public final class SessionStore implements AutoCloseable {
         this.topics = Caffeine.newBuilder().maximumSize(maxCachedClients).expireAfterWrite(cacheTtl).build();
         this.connection = client.connect(StringCodec.UTF8, uri);
         this.redis = connection.async();
+        this.sessions = new ClientSessions(redis, sessionTtl, maxCachedClients);
         connection.addListener(this::onPush);
         this.reconnects = client.getResources().eventBus().get()
                 .filter(ConnectionActivatedEvent.class::isInstance)
@@ -167,6 +169,11 @@ public final class SessionStore implements AutoCloseable {
                 topics.invalidate(clientId);
             }
         });
+    }
+
+    /** The clients' sessions, wills, keep-alive deadlines and QoS 2 messages, on this store's connection. */
+    public ClientSessions sessions() {
+        return sessions;
     }
 
     /** The client id bound to the address, or null, when the near cache knows; does not ask the server. */
@@ -308,6 +315,7 @@ public final class SessionStore implements AutoCloseable {
             expire(CLIENTS_AT_PREFIX + shared);
         }
         expire(TOPIC_PREFIX + clientId);
+        sessions.extendTtl(clientId);
     }
 
     private void expire(String key) {
@@ -320,7 +328,7 @@ public final class SessionStore implements AutoCloseable {
     }
 
     private void enableTracking() {
-        redis.clientTracking(TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX).noloop())
+        redis.clientTracking(TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX, ClientSessions.SESSION_PREFIX).noloop())
                 .whenComplete((ok, e) -> {
                     if (e != null) {
                         LOG.warn("The store does not track keys for this client ({}): near-cache entries may be stale for up to their TTL",
@@ -333,6 +341,7 @@ public final class SessionStore implements AutoCloseable {
         invalidations.incrementAndGet();
         clients.invalidateAll();
         topics.invalidateAll();
+        sessions.invalidateAll();
         enableTracking();
     }
 
@@ -347,6 +356,7 @@ public final class SessionStore implements AutoCloseable {
             // a null key list means the server flushed its tracking table: anything may have changed
             clients.invalidateAll();
             topics.invalidateAll();
+            sessions.invalidateAll();
             return;
         }
         for (Object key : list) {
@@ -355,6 +365,8 @@ public final class SessionStore implements AutoCloseable {
                 clients.invalidate(name.substring(CLIENT_PREFIX.length()));
             } else if (name.startsWith(TOPIC_PREFIX)) {
                 topics.invalidate(name.substring(TOPIC_PREFIX.length()));
+            } else if (name.startsWith(ClientSessions.SESSION_PREFIX)) {
+                sessions.invalidate(name.substring(ClientSessions.SESSION_PREFIX.length()));
             }
         }
     }

@@ -91,6 +91,37 @@ class CodecTest {
     }
 
     @Test
+    void should_decode_the_will_messages_of_connect_and_their_updates() throws Exception {
+        Message.Connect connect = (Message.Connect) decode(bytes("0b 04 0c 01 00 3c", "dev01"));
+        assertThat(connect.will()).isTrue();
+        assertThat(connect.cleanSession()).isTrue();
+        assertThat(connect.duration()).isEqualTo(60);
+
+        Message.WillTopic topic = (Message.WillTopic) decode(bytes("0e 07 30", "meters/lost"));
+        assertThat(topic).isEqualTo(new Message.WillTopic(false, 0x30, "meters/lost"));
+        assertThat(topic.qos()).isEqualTo(1);
+        assertThat(topic.retain()).isTrue();
+        assertThat(decode(bytes("02 07", ""))).as("empty WILLTOPIC: no will").isEqualTo(new Message.WillTopic(false, 0, null));
+        assertThat(decode(bytes("08 1a 00", "a/b/c"))).isEqualTo(new Message.WillTopic(true, 0, "a/b/c"));
+        assertThat(decode(bytes("02 1a", ""))).isEqualTo(new Message.WillTopic(true, 0, null));
+
+        Message.WillMessage message = (Message.WillMessage) decode(bytes("06 09 00 ff 00 01", ""));
+        assertThat(message.update()).isFalse();
+        assertThat(message.payload()).containsExactly(0x00, 0xff, 0x00, 0x01);
+        assertThat(((Message.WillMessage) decode(bytes("02 1c", ""))).payload()).as("empty will message").isEmpty();
+        assertThat(((Message.WillMessage) decode(bytes("05 1c", "bye"))).update()).isTrue();
+    }
+
+    @Test
+    void should_decode_the_qos2_steps_a_client_sends() throws Exception {
+        assertThat(decode(bytes("04 10 12 34", ""))).isEqualTo(new Message.QosStep(MessageType.PUBREL, 0x1234));
+        assertThat(decode(bytes("04 0f 00 07", ""))).isEqualTo(new Message.QosStep(MessageType.PUBREC, 7));
+        assertThat(decode(bytes("04 0e 00 07", ""))).isEqualTo(new Message.QosStep(MessageType.PUBCOMP, 7));
+        Message.Publish publish = (Message.Publish) decode(bytes("09 0c 40 00 01 00 02", "hi"));
+        assertThat(publish.qos()).isEqualTo(2);
+    }
+
+    @Test
     void should_unwrap_forwarder_encapsulation_and_keep_its_header_for_the_reply() throws Exception {
         Frame frame = Decoder.decode(ByteBuffer.wrap(bytes("07 fe 00 30 31 30 32 08 0c 61 00 01 00 00 78", "")));
         assertThat(frame.forwarded()).isTrue();
@@ -128,6 +159,18 @@ class CodecTest {
     }
 
     @Test
+    void should_encode_the_will_qos2_and_discovery_messages_of_the_specification() {
+        assertThat(hex(Encoder.willtopicreq())).isEqualTo("02 06");
+        assertThat(hex(Encoder.willmsgreq())).isEqualTo("02 08");
+        assertThat(hex(Encoder.willtopicresp(ReturnCode.ACCEPTED))).isEqualTo("03 1b 00");
+        assertThat(hex(Encoder.willmsgresp(ReturnCode.CONGESTION))).isEqualTo("03 1d 01");
+        assertThat(hex(Encoder.qosStep(MessageType.PUBREC, 0x1234))).isEqualTo("04 0f 12 34");
+        assertThat(hex(Encoder.qosStep(MessageType.PUBCOMP, 0x1234))).isEqualTo("04 0e 12 34");
+        assertThat(hex(Encoder.advertise(7, 900))).isEqualTo("05 00 07 03 84");
+        assertThat(hex(Encoder.gwinfo(7))).isEqualTo("03 02 07");
+    }
+
+    @Test
     void should_reject_every_kind_of_bad_datagram_with_its_reason() {
         assertReason("", DropReason.TRUNCATED);
         assertReason("05", DropReason.TRUNCATED);
@@ -143,6 +186,8 @@ class CodecTest {
         assertReason("06 04 04 01 00 3c", DropReason.MALFORMED);               // CONNECT without client id
         assertReason("08 0a 00 00 00 01 c3 28", DropReason.MALFORMED);        // topic name not UTF-8
         assertReason("03 18 00", DropReason.MALFORMED);
+        assertReason("03 10 00", DropReason.MALFORMED);                        // PUBREL with half a msg id
+        assertReason("04 07 00 ff", DropReason.MALFORMED);                      // will topic not UTF-8
         assertReason("08 01 00 00 00 3c 61 62", DropReason.UNSUPPORTED_VERSION); // an MQTT-SN 2.0 CONNECT
         assertReason("03 fe 00 02 16", DropReason.BAD_ENCAPSULATION);          // no node id
         assertReason("04 fe 00 01", DropReason.BAD_ENCAPSULATION);             // no wrapped message
