@@ -1,5 +1,7 @@
 package org.iotgateway.mqttsn;
 
+import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,6 +37,8 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final MqttSnConsumer consumer;
     private final SessionStore store;
     private final ClientSessions sessions;
+    /** Beyond this many datagrams waiting behind a store read, a peer's datagrams are dropped as a flood. */
+    private static final int MAX_HELD_PER_PEER = 1000;
     private final GatewayMetrics metrics;
     private final ThrottledLog log;
     private final FloodGuard floodGuard;
@@ -44,6 +48,12 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final int maxTopicNameLength;
     private ReplyWriter replies;
     private EventLoop loop;
+    /**
+     * Datagrams of peers whose earlier datagram waits for the store, by client key, in the order they came: a device's
+     * readings are routed in the order it sent them even when the first needs Redis and the next finds the near cache
+     * filled by that very answer. Only the event loop touches it.
+     */
+    private final Map<String, ArrayDeque<Runnable>> held = new HashMap<>();
 
     DatagramHandler(MqttSnConsumer consumer, SessionStore store, GatewayMetrics metrics, ThrottledLog log,
                     Map<Integer, String> predefinedTopics) {
@@ -84,7 +94,17 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             return;
         }
         Peer peer = new Peer(replies, packet.sender(), frame, portInKey);
-        Message message = frame.message();
+        ArrayDeque<Runnable> waiting = held.get(peer.clientKey());
+        if (waiting == null) {
+            handle(peer, frame.message(), receivedAt);
+        } else if (waiting.size() < MAX_HELD_PER_PEER) {
+            waiting.add(() -> handle(peer, frame.message(), receivedAt));
+        } else {
+            drop(DropReason.FLOOD, MAX_HELD_PER_PEER + " datagrams already wait for the store's answer to an earlier one", peer);
+        }
+    }
+
+    private void handle(Peer peer, Message message, long receivedAt) {
         if (message instanceof Message.Publish publish) {
             onPublish(peer, publish, receivedAt);
         } else if (message instanceof Message.Connect connect) {
@@ -127,7 +147,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         CompletableFuture<Void> session = sessions.connect(connect.clientId(), connect.duration(), connect.will(),
                 connect.cleanSession())
                 .toCompletableFuture();
-        onLoop(CompletableFuture.allOf(bound, session), (ok, e) -> {
+        onLoop(peer, CompletableFuture.allOf(bound, session), (ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
                 peer.reply(Encoder.connack(ReturnCode.CONGESTION));
@@ -150,7 +170,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         }
         Runnable congestion = () -> peer.reply(will.update()
                 ? Encoder.willtopicresp(ReturnCode.CONGESTION) : Encoder.connack(ReturnCode.CONGESTION));
-        withClient(peer, "WILLTOPIC", congestion, clientId -> onLoop(sessions.willTopic(clientId, will.flags(), will.topic()), (ok, e) -> {
+        withClient(peer, "WILLTOPIC", congestion, clientId -> onLoop(peer, sessions.willTopic(clientId, will.flags(), will.topic()), (ok, e) -> {
             if (e != null) {
                 storeFailed("WILLTOPIC", e, peer);
                 congestion.run();
@@ -166,7 +186,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private void onWillMessage(Peer peer, Message.WillMessage will) {
         Runnable congestion = () -> peer.reply(will.update()
                 ? Encoder.willmsgresp(ReturnCode.CONGESTION) : Encoder.connack(ReturnCode.CONGESTION));
-        withClient(peer, "WILLMSG", congestion, clientId -> onLoop(sessions.willMessage(clientId, will.payload()), (ok, e) -> {
+        withClient(peer, "WILLMSG", congestion, clientId -> onLoop(peer, sessions.willMessage(clientId, will.payload()), (ok, e) -> {
             if (e != null) {
                 storeFailed("WILLMSG", e, peer);
                 congestion.run();
@@ -184,7 +204,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             sessions.touch(clientId);
         } else if (!store.isClientCached(peer.clientKey())) {
             // a client this instance has not served yet: its pings must count here too
-            onLoop(store.clientId(peer.clientKey(), peer.sharedKey()), (known, e) -> {
+            onLoop(peer, store.clientId(peer.clientKey(), peer.sharedKey()), (known, e) -> {
                 if (known != null) {
                     sessions.touch(known);
                 }
@@ -209,7 +229,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         if (cached != null) {
             ending.accept(cached);
         } else {
-            onLoop(store.clientId(peer.clientKey(), peer.sharedKey()), (clientId, e) -> {
+            onLoop(peer, store.clientId(peer.clientKey(), peer.sharedKey()), (clientId, e) -> {
                 if (clientId != null) {
                     ending.accept(clientId);
                 }
@@ -223,7 +243,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             drop(DropReason.UNEXPECTED_TYPE, MessageType.name(step.type()) + " with no message of the gateway's in flight", peer);
             return;
         }
-        withClient(peer, "PUBREL", () -> { }, clientId -> onLoop(sessions.qos2Forget(clientId, step.msgId()), (ok, e) -> {
+        withClient(peer, "PUBREL", () -> { }, clientId -> onLoop(peer, sessions.qos2Forget(clientId, step.msgId()), (ok, e) -> {
             if (e != null) {
                 // no PUBCOMP: the client sends PUBREL again
                 storeFailed("PUBREL", e, peer);
@@ -250,7 +270,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             return;
         }
         Runnable congestion = () -> peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.CONGESTION));
-        withClient(peer, "REGISTER", congestion, clientId -> onLoop(store.register(clientId, register.topicName()), (id, e) -> {
+        withClient(peer, "REGISTER", congestion, clientId -> onLoop(peer, store.register(clientId, register.topicName()), (id, e) -> {
             if (e != null) {
                 storeFailed("REGISTER", e, peer);
                 congestion.run();
@@ -305,7 +325,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
      * already routed is answered PUBREC until the client's PUBREL.
      */
     private void publishOnce(Peer peer, Message.Publish publish, String clientId, long receivedAt) {
-        onLoop(sessions.qos2Begin(clientId, publish.msgId()), (known, e) -> {
+        onLoop(peer, sessions.qos2Begin(clientId, publish.msgId()), (known, e) -> {
             if (e != null) {
                 storeFailed("PUBLISH", e, peer);
                 reject(peer, publish, ReturnCode.CONGESTION);
@@ -338,7 +358,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             consumer.dispatch(peer, publish, clientId, cached, receivedAt);
             return;
         }
-        onLoop(store.topicName(clientId, publish.topicId()), (topic, e) -> {
+        onLoop(peer, store.topicName(clientId, publish.topicId()), (topic, e) -> {
             if (e != null) {
                 storeFailed("PUBLISH", e, peer);
                 reject(peer, publish, clientId, ReturnCode.CONGESTION);
@@ -375,7 +395,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
      * {@code storeDown} (a congestion reply: the client retries later) when the store cannot say.
      */
     private void withClient(Peer peer, String what, Runnable storeDown, Consumer<String> action) {
-        onLoop(store.clientId(peer.clientKey(), peer.sharedKey()), (clientId, e) -> {
+        onLoop(peer, store.clientId(peer.clientKey(), peer.sharedKey()), (clientId, e) -> {
             if (e != null && (e instanceof SessionStore.AmbiguousClientException
                     || e.getCause() instanceof SessionStore.AmbiguousClientException)) {
                 // never guess: a DISCONNECT makes the device CONNECT again, which binds its port
@@ -391,14 +411,31 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         });
     }
 
-    /** Continues on this socket's event loop: at once when the store answered from its cache, else when Redis answers. */
-    private <T> void onLoop(CompletionStage<T> answer, BiConsumer<? super T, ? super Throwable> next) {
+    /**
+     * Continues on this socket's event loop: at once when the store answered from its cache, else when Redis answers.
+     * Until then the peer's next datagrams wait (see {@link #held}), so that they are handled in the order they came.
+     */
+    private <T> void onLoop(Peer peer, CompletionStage<T> answer, BiConsumer<? super T, ? super Throwable> next) {
         CompletableFuture<T> future = answer.toCompletableFuture();
         if (future.isDone() && loop.inEventLoop()) {
             future.whenComplete(next);
-        } else {
-            future.whenCompleteAsync(next, loop);
+            return;
         }
+        String key = peer.clientKey();
+        held.putIfAbsent(key, new ArrayDeque<>());
+        future.whenCompleteAsync((value, e) -> {
+            ArrayDeque<Runnable> waiting = held.remove(key);
+            next.accept(value, e);
+            while (waiting != null && !waiting.isEmpty()) {
+                ArrayDeque<Runnable> again = held.get(key);
+                if (again != null) {
+                    // the continuation (or a datagram it let through) waits for the store again: the rest queue behind it
+                    again.addAll(waiting);
+                    return;
+                }
+                waiting.poll().run();
+            }
+        }, loop);
     }
 
     private void unknownClient(Peer peer, String what) {

@@ -218,6 +218,23 @@ class MqttSnGatewayTest {
         }
     }
 
+    @Test
+    void should_route_a_devices_readings_in_the_order_sent_while_the_store_answers_the_first() throws Exception {
+        connectAndRegister();
+        // REGISTER emptied the near cache's topic list: the first reading waits for Redis, the next find it filled
+        for (int round = 0; round < 5; round++) {
+            assertThat(device.exchange(bytes("27 0a 00 00 ff cb", TOPIC))).isEqualTo("07 0b 00 01 ff cb 00");
+            for (int i = 0; i < 100; i++) {
+                device.send(bytes("0c 0c 00 00 01 00 00", "%05d".formatted(i)));
+            }
+            for (int i = 0; i < 100; i++) {
+                Delivery reading = readings.next(Duration.ofSeconds(5));
+                assertThat(reading).as("reading %d of round %d", i, round).isNotNull();
+                assertThat(new String(reading.getBody(), StandardCharsets.UTF_8)).as("round %d", round).isEqualTo("%05d".formatted(i));
+            }
+        }
+    }
+
     private static byte[] publishWithLongLength(int msgId, byte[] payload) {
         int length = 9 + payload.length;
         byte[] datagram = new byte[length];
