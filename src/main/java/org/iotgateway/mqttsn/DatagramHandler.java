@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
+import org.iotgateway.mqtt.TopicFilter;
 import org.iotgateway.mqttsn.protocol.Decoder;
 import org.iotgateway.mqttsn.protocol.DropReason;
 import org.iotgateway.mqttsn.protocol.Encoder;
@@ -125,6 +126,8 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             peer.reply(Encoder.gwinfo(gatewayId));
         } else if (message instanceof Message.Subscription subscription) {
             onSubscription(peer, subscription);
+        } else if (message instanceof Message.Ack ack) {
+            onAck(peer, ack);
         } else if (message instanceof Message.Ignored ignored) {
             drop(DropReason.UNEXPECTED_TYPE, String.format("type 0x%02x is not handled by this gateway", ignored.type()), peer);
         }
@@ -144,10 +147,13 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         // with the Will flag, CONNACK follows WILLTOPIC and WILLMSG; any instance may receive those
         CompletableFuture<Void> bound = store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(),
                 connect.cleanSession()).toCompletableFuture();
-        CompletableFuture<Void> session = sessions.connect(connect.clientId(), connect.duration(), connect.will(),
+        CompletableFuture<Void> cleared = connect.cleanSession()
+                ? consumer.clearSubscriptions(connect.clientId()).toCompletableFuture()
+                : CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> session = sessions.connect(connect.clientId(), peer.address(), connect.duration(), connect.will(),
                 connect.cleanSession())
                 .toCompletableFuture();
-        onLoop(peer, CompletableFuture.allOf(bound, session), (ok, e) -> {
+        onLoop(peer, CompletableFuture.allOf(bound, session, cleared), (ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
                 peer.reply(Encoder.connack(ReturnCode.CONGESTION));
@@ -198,6 +204,13 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     /** PINGREQ renews the client's deadline; with a client id it wakes a sleeping client. Always answered PINGRESP. */
     private void onPing(Peer peer, Message.PingReq ping) {
+        Downlink downlink = consumer.downlink();
+        if (ping.clientId() != null && downlink != null) {
+            // a sleeping client waking: what was kept for it comes first, then PINGRESP
+            sessions.touch(ping.clientId());
+            downlink.wake(peer, ping.clientId());
+            return;
+        }
         peer.reply(Encoder.pingresp());
         String clientId = ping.clientId() != null ? ping.clientId() : cachedClientId(peer);
         if (clientId != null) {
@@ -381,13 +394,85 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         };
     }
 
+    /**
+     * SUBSCRIBE and UNSUBSCRIBE: topic filters (with wildcards), short names and predefined ids, kept in the store; the
+     * first subscriber of a filter binds the downlink queue to it, the last one's leaving unbinds it. Granted QoS is
+     * the requested one up to 1. Declined (SUBACK rc 3) when the gateway has no downlink.
+     */
     private void onSubscription(Peer peer, Message.Subscription subscription) {
-        // readings flow one way, to RabbitMQ: there is nothing to subscribe to, and the client is told so
-        if (subscription.type() == MessageType.SUBSCRIBE) {
-            peer.reply(Encoder.suback(subscription.flags() & Flags.QOS_MASK, subscription.msgId(), ReturnCode.NOT_SUPPORTED));
-        } else {
-            peer.reply(Encoder.unsuback(subscription.msgId()));
+        boolean subscribe = subscription.type() == MessageType.SUBSCRIBE;
+        Downlink downlink = consumer.downlink();
+        int granted = Math.max(0, Math.min(subscription.qos(), 1));
+        if (downlink == null) {
+            peer.reply(subscribe ? Encoder.suback(granted << 5, 0, subscription.msgId(), ReturnCode.NOT_SUPPORTED)
+                    : Encoder.unsuback(subscription.msgId()));
+            return;
         }
+        String filter = subscription.topicIdType() == Flags.TOPIC_PREDEFINED
+                ? predefinedTopics.get(subscription.topicId()) : subscription.topicName();
+        String refusal = filter == null ? "predefined topic id " + subscription.topicId() + " is not defined"
+                : filterRefusal(filter);
+        if (refusal != null) {
+            log.warn((subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE") + " refused", refusal, peer);
+            peer.reply(subscribe ? Encoder.suback(granted << 5, 0, subscription.msgId(),
+                    filter == null ? ReturnCode.INVALID_TOPIC_ID : ReturnCode.NOT_SUPPORTED) : Encoder.unsuback(subscription.msgId()));
+            return;
+        }
+        Runnable congestion = () -> {
+            if (subscribe) {
+                peer.reply(Encoder.suback(granted << 5, 0, subscription.msgId(), ReturnCode.CONGESTION));
+            }
+        };
+        String what = subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE";
+        withClient(peer, what, congestion, clientId -> {
+            CompletableFuture<Integer> done = subscribe
+                    ? subscribe(clientId, filter, subscription, granted).toCompletableFuture()
+                    : consumer.unsubscribe(clientId, filter).thenApply(x -> 0).toCompletableFuture();
+            onLoop(peer, done, (topicId, e) -> {
+                if (e != null) {
+                    storeFailed(what, e, peer);
+                    congestion.run();
+                } else if (subscribe) {
+                    peer.reply(Encoder.suback(granted << 5, topicId, subscription.msgId(), ReturnCode.ACCEPTED));
+                } else {
+                    peer.reply(Encoder.unsuback(subscription.msgId()));
+                }
+            });
+        });
+    }
+
+    /**
+     * Subscribes and answers the topic id the gateway will publish with: a name without wildcards is registered for
+     * the client (its id in SUBACK); a short name or a filter has none (0); a predefined id is its own.
+     */
+    private CompletionStage<Integer> subscribe(String clientId, String filter, Message.Subscription subscription, int granted) {
+        boolean named = subscription.topicIdType() == Flags.TOPIC_NORMAL && filter.indexOf('+') < 0 && filter.indexOf('#') < 0;
+        CompletionStage<Integer> topicId = named ? store.register(clientId, filter)
+                : CompletableFuture.completedFuture(subscription.topicIdType() == Flags.TOPIC_PREDEFINED ? subscription.topicId() : 0);
+        return topicId.thenCompose(id -> consumer.subscribe(clientId, filter, granted).thenApply(x -> id));
+    }
+
+    /** Why a topic filter cannot be subscribed to, or null: MQTT's filter syntax, and the topic name length limit. */
+    private String filterRefusal(String filter) {
+        if (filter.startsWith("$share/")) {
+            return "MQTT-SN has no shared subscriptions";
+        }
+        try {
+            TopicFilter.parse(filter);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        String asName = filter.replace('+', 'x').replace('#', 'x');
+        return TopicNames.refusal(asName, maxTopicNameLength);
+    }
+
+    /** PUBACK for a message of the gateway's; REGACK needs nothing (the PUBLISH follows its REGISTER at once). */
+    private void onAck(Peer peer, Message.Ack ack) {
+        Downlink downlink = consumer.downlink();
+        if (ack.type() != MessageType.PUBACK || downlink == null) {
+            return;
+        }
+        withClient(peer, "PUBACK", () -> { }, clientId -> downlink.acknowledged(peer, clientId, ack.msgId(), ack.returnCode()));
     }
 
     /**

@@ -27,6 +27,7 @@ final class GatewayMetrics {
     private final Counter retriesHeld;
     private final Counter clientsLost;
     private final Counter willsPublished;
+    private final Map<String, Counter> downlink = new java.util.HashMap<>();
     private final Timer publishLatency;
     private final MeterRegistry registry;
     private final Gauge inFlightGauge;
@@ -56,6 +57,12 @@ final class GatewayMetrics {
                 .register(registry);
         willsPublished = Counter.builder("mqttsn.wills.published").tag("port", portTag)
                 .description("Wills of lost clients published through the route").register(registry);
+        for (String result : new String[] {"sent", "kept", "not_delivered", "no_subscriber", "retried", "dropped", "refused"}) {
+            downlink.put(result, Counter.builder("mqttsn.downlink").tag("port", portTag).tag("result", result)
+                    .description("Messages for devices by what became of them: sent, kept for a sleeping client, not"
+                                 + " delivered (client gone), no subscriber, retried, dropped after the last attempt,"
+                                 + " refused by the client").register(registry));
+        }
         storeErrors = Counter.builder("mqttsn.store.errors").tag("port", portTag)
                 .description("Redis/Valkey commands that failed or timed out").register(registry);
         publishLatency = Timer.builder("mqttsn.publish.latency").tag("port", portTag)
@@ -106,6 +113,16 @@ final class GatewayMetrics {
 
     void willPublished() {
         willsPublished.increment();
+    }
+
+    void downlink(String result) {
+        downlink(result, 1);
+    }
+
+    void downlink(String result, int count) {
+        if (count > 0) {
+            downlink.get(result).increment(count);
+        }
     }
 
     void storeError() {

@@ -10,11 +10,13 @@ public final class MqttSnConstants {
     public static final String CLIENT_ID = "CamelMqttSnClientId";
     @Metadata(description = "The sender as ip:port (ip:port/node for a client behind a forwarder).", javaType = "String")
     public static final String SOURCE = "CamelMqttSnSource";
-    @Metadata(description = "The topic name: registered, predefined or short.", javaType = "String")
+    @Metadata(description = "The topic name: registered, predefined or short. For a to: mqttsn: step, the topic of the"
+                            + " message for devices (required).", javaType = "String")
     public static final String TOPIC_NAME = "CamelMqttSnTopicName";
     @Metadata(description = "The topic id type: normal, predefined or short; will for a lost client's will.", javaType = "String")
     public static final String TOPIC_ID_TYPE = "CamelMqttSnTopicIdType";
-    @Metadata(description = "QoS of the PUBLISH: 0, 1, 2 or -1 (of the will, for a will).", javaType = "Integer")
+    @Metadata(description = "QoS of the PUBLISH: 0, 1, 2 or -1 (of the will, for a will). For a to: mqttsn: step, the"
+                            + " message's QoS (0 or 1; default the endpoint's qos).", javaType = "Integer")
     public static final String QOS = "CamelMqttSnQos";
     @Metadata(description = "The PUBLISH message id.", javaType = "Integer")
     public static final String MESSAGE_ID = "CamelMqttSnMessageId";
@@ -34,6 +36,14 @@ public final class MqttSnConstants {
     @Metadata(description = "Set by the route to answer with this PUBACK return code (0-3) instead of the default "
                             + "(0 when the exchange completes, 1 when it fails).", javaType = "Integer")
     public static final String RETURN_CODE = "CamelMqttSnReturnCode";
+
+    @Metadata(label = "producer", description = "After a to: mqttsn: step, the devices the message was sent to.", javaType = "Integer")
+    public static final String SENT = "CamelMqttSnSent";
+    @Metadata(label = "producer", description = "After a to: mqttsn: step, the sleeping devices it was kept for.", javaType = "Integer")
+    public static final String KEPT = "CamelMqttSnKept";
+    @Metadata(label = "producer", description = "After a to: mqttsn: step, the subscribed devices it could not be delivered to"
+                                                + " (disconnected, lost, no topic id left).", javaType = "Integer")
+    public static final String NOT_DELIVERED = "CamelMqttSnNotDelivered";
 
     private MqttSnConstants() {
     }

@@ -4,6 +4,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -83,8 +85,12 @@ public class MqttSnConsumer extends DefaultConsumer {
     private GatewayMetrics metrics;
     private EventLoopGroup eventLoops;
     private ExecutorService routePool;
-    /** Claims lost clients every keepAliveCheckMillis and sends ADVERTISE; the route runs elsewhere. */
+    /** Claims lost clients and downlink due again every keepAliveCheckMillis and sends ADVERTISE; the route runs elsewhere. */
     private ScheduledExecutorService supervision;
+    /** Messages for devices, when the endpoint has a downlink queue; null otherwise. */
+    private volatile Downlink downlink;
+    private DownlinkBindings bindings;
+    private ExecutorService bindingThread;
     /** Runs the route on {@link #routePool}, each device's readings in the order they arrived. */
     private KeyOrderedExecutor routeExecutor;
 
@@ -147,9 +153,21 @@ public class MqttSnConsumer extends DefaultConsumer {
         }
         LOG.info("MQTT-SN gateway listening on udp {}:{} ({} socket{})", endpoint.getHost(), endpoint.getPort(), sockets,
                 sockets > 1 ? "s" : "");
+        if (endpoint.hasDownlink()) {
+            bindingThread = getEndpoint().getCamelContext().getExecutorServiceManager()
+                    .newSingleThreadExecutor(this, "mqttsn-downlink-bindings");
+            bindings = new DownlinkBindings(endpoint.getAmqpConnectionString(), endpoint.getDownlinkExchange(),
+                    endpoint.getDownlinkQueue(), bindingThread);
+            bindings.declare();
+            downlink = new Downlink(store, channels.get(0).pipeline().get(ReplyWriter.class), endpoint.isUsePortNumberInClientStore(),
+                    predefinedTopics, metrics, log, endpoint.getDownlinkRetrySeconds() * 1000L, endpoint.getDownlinkMaxAttempts(),
+                    endpoint.getMaxKeptPerSleepingClient(), TopicNames.MAX_TOPIC_ID);
+            downlink.start();
+        }
+        getEndpoint().getComponent().listening(endpoint.getPort(), this);
         supervision = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadScheduledExecutor(this, "mqttsn-supervision");
-        supervision.scheduleWithFixedDelay(this::superviseKeepAlive, endpoint.getKeepAliveCheckMillis(),
+        supervision.scheduleWithFixedDelay(this::supervise, endpoint.getKeepAliveCheckMillis(),
                 endpoint.getKeepAliveCheckMillis(), TimeUnit.MILLISECONDS);
         InetSocketAddress advertiseTo = endpoint.advertiseSocketAddress();
         if (advertiseTo != null) {
@@ -161,8 +179,14 @@ public class MqttSnConsumer extends DefaultConsumer {
 
     @Override
     protected void doStop() throws Exception {
+        getEndpoint().getComponent().stoppedListening(getEndpoint().getPort(), this);
         if (supervision != null) {
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(supervision);
+        }
+        downlink = null;
+        if (bindings != null) {
+            bindings.close();
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(bindingThread);
         }
         // stop taking datagrams, let the readings in flight be confirmed and answered, then close
         for (Channel channel : channels) {
@@ -286,6 +310,57 @@ public class MqttSnConsumer extends DefaultConsumer {
             }
             peer.reply(Encoder.qosStep(MessageType.PUBREC, publish.msgId()));
         });
+    }
+
+    /** The downlink, or null when the endpoint has no downlink queue (SUBSCRIBE is then declined). */
+    Downlink downlink() {
+        return downlink;
+    }
+
+    /** Records a subscription; the filter's first subscriber binds the downlink queue to it before SUBACK. */
+    CompletionStage<Void> subscribe(String clientId, String filter, int qos) {
+        return store.subscriptions().subscribe(clientId, filter, qos).thenCompose(first -> {
+            downlink.subscribed(filter, true);
+            return first ? bindings.bind(filter) : CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /** Removes a subscription; the filter's last subscriber takes the binding with it. */
+    CompletionStage<Void> unsubscribe(String clientId, String filter) {
+        return store.subscriptions().unsubscribe(clientId, filter).thenCompose(last -> last ? unbind(filter)
+                : CompletableFuture.completedFuture(null));
+    }
+
+    /** A clean session: every subscription of the client goes, and with the last subscriber of a filter its binding. */
+    CompletionStage<Void> clearSubscriptions(String clientId) {
+        if (downlink == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return store.subscriptions().clear(clientId).thenCompose(emptied -> CompletableFuture.allOf(
+                emptied.stream().map(filter -> unbind(filter).toCompletableFuture()).toArray(CompletableFuture[]::new)));
+    }
+
+    /** Unbinds a filter left without subscribers, and binds it again should a subscriber have come meanwhile. */
+    private CompletionStage<Void> unbind(String filter) {
+        downlink.subscribed(filter, false);
+        return bindings.unbind(filter)
+                .thenCompose(x -> store.subscriptions().hasSubscribers(filter))
+                .thenCompose(again -> {
+                    if (!again) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    downlink.subscribed(filter, true);
+                    return bindings.bind(filter);
+                });
+    }
+
+    /** Every keepAliveCheckMillis: clients lost, downlink due again. */
+    private void supervise() {
+        superviseKeepAlive();
+        Downlink messages = downlink;
+        if (messages != null) {
+            messages.retryDue();
+        }
     }
 
     /**

@@ -22,9 +22,17 @@ import org.iotgateway.mqttsn.protocol.TopicNames;
  * keep-alive deadlines and QoS 2 state in Redis/Valkey, and emits one exchange per accepted PUBLISH and per lost
  * client's will. The PUBACK for a QoS 1 PUBLISH (PUBREC for QoS 2) is sent when that exchange completes: return code
  * 0 when it succeeded, 1 (congestion) when it failed.
+ * <p>
+ * With a downlink queue, devices SUBSCRIBE (topic filters with wildcards, short names, predefined ids) and a
+ * {@code to: mqttsn:host:port} step sends a message to every device subscribed to its topic through the gateway
+ * listening on that port: QoS 1 retried until PUBACK, kept for sleeping clients until they wake.
+ * <p>
+ * A component of ours rather than camel-netty's UDP endpoint: the protocol answers on the same socket, and its
+ * replies (the PUBACK when RabbitMQ confirms) leave from other threads straight on the socket's descriptor, which
+ * camel-netty's request/reply model does not do (docs/benchmarks.md).
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "mqttsn", title = "MQTT-SN gateway", syntax = "mqttsn:host:port",
-             consumerOnly = true, category = {Category.IOT, Category.MESSAGING}, headersClass = MqttSnConstants.class)
+             category = {Category.IOT, Category.MESSAGING}, headersClass = MqttSnConstants.class)
 public class MqttSnEndpoint extends DefaultEndpoint {
 
     @UriPath(description = "The address to listen on; 0.0.0.0 for every interface.")
@@ -68,6 +76,34 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     private String advertiseAddress;
     @UriParam(defaultValue = "900", description = "Seconds between two ADVERTISE messages, sent as their duration.")
     private int advertiseIntervalSeconds = 900;
+    @UriParam(label = "consumer", defaultValue = "true",
+              description = "Take SUBSCRIBE and deliver messages to devices (with amqpConnectionString and downlinkQueue set);"
+                            + " false declines SUBSCRIBE (rc 3).")
+    private boolean downlink = true;
+    @UriParam(label = "consumer", secret = true,
+              description = "RabbitMQ (kombu URL rules) on which the downlink queue is declared and bound to each topic filter"
+                            + " devices subscribe to; empty: no downlink, SUBSCRIBE is declined (rc 3).")
+    private String amqpConnectionString;
+    @UriParam(label = "consumer", defaultValue = "mqtt-sn",
+              description = "The topic exchange messages for devices come from: by default the one readings go to, so what"
+                            + " one device publishes reaches the devices subscribed to its topic.")
+    private String downlinkExchange = "mqtt-sn";
+    @UriParam(label = "consumer", defaultValue = "mqttsn-downlink",
+              description = "The durable queue the downlink route consumes, shared by every instance; bound to the"
+                            + " exchange with each subscribed filter ('/' as '.', '+' as '*'); empty: no downlink.")
+    private String downlinkQueue = "mqttsn-downlink";
+    @UriParam(label = "consumer", defaultValue = "10",
+              description = "Seconds before a QoS 1 message a device has not acknowledged is sent again (DUP).")
+    private int downlinkRetrySeconds = 10;
+    @UriParam(label = "consumer", defaultValue = "5",
+              description = "Attempts at a QoS 1 message before it is dropped (counted in mqttsn_downlink_total{result=dropped}).")
+    private int downlinkMaxAttempts = 5;
+    @UriParam(label = "consumer", defaultValue = "100",
+              description = "Messages kept in the store for a sleeping client; beyond it the oldest go.")
+    private int maxKeptPerSleepingClient = 100;
+    @UriParam(label = "producer", defaultValue = "1",
+              description = "QoS of a message for devices without a CamelMqttSnQos header (at most the QoS each device was granted).")
+    private int qos = 1;
     @UriParam(defaultValue = "1",
               description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")
     private int ioThreads = 1;
@@ -102,7 +138,82 @@ public class MqttSnEndpoint extends DefaultEndpoint {
 
     @Override
     public Producer createProducer() {
-        throw new UnsupportedOperationException("mqttsn endpoints only consume");
+        return new MqttSnProducer(this);
+    }
+
+    @Override
+    public MqttSnComponent getComponent() {
+        return (MqttSnComponent) super.getComponent();
+    }
+
+    /** Whether the consumer takes subscriptions and the producer can reach devices. */
+    public boolean hasDownlink() {
+        return downlink && amqpConnectionString != null && !amqpConnectionString.isBlank()
+                && downlinkQueue != null && !downlinkQueue.isBlank();
+    }
+
+    public boolean isDownlink() {
+        return downlink;
+    }
+
+    public void setDownlink(boolean downlink) {
+        this.downlink = downlink;
+    }
+
+    public String getAmqpConnectionString() {
+        return amqpConnectionString;
+    }
+
+    public void setAmqpConnectionString(String amqpConnectionString) {
+        this.amqpConnectionString = amqpConnectionString;
+    }
+
+    public String getDownlinkExchange() {
+        return downlinkExchange;
+    }
+
+    public void setDownlinkExchange(String downlinkExchange) {
+        this.downlinkExchange = downlinkExchange;
+    }
+
+    public String getDownlinkQueue() {
+        return downlinkQueue;
+    }
+
+    public void setDownlinkQueue(String downlinkQueue) {
+        this.downlinkQueue = downlinkQueue;
+    }
+
+    public int getDownlinkRetrySeconds() {
+        return downlinkRetrySeconds;
+    }
+
+    public void setDownlinkRetrySeconds(int downlinkRetrySeconds) {
+        this.downlinkRetrySeconds = downlinkRetrySeconds;
+    }
+
+    public int getDownlinkMaxAttempts() {
+        return downlinkMaxAttempts;
+    }
+
+    public void setDownlinkMaxAttempts(int downlinkMaxAttempts) {
+        this.downlinkMaxAttempts = downlinkMaxAttempts;
+    }
+
+    public int getMaxKeptPerSleepingClient() {
+        return maxKeptPerSleepingClient;
+    }
+
+    public void setMaxKeptPerSleepingClient(int maxKeptPerSleepingClient) {
+        this.maxKeptPerSleepingClient = maxKeptPerSleepingClient;
+    }
+
+    public int getQos() {
+        return qos;
+    }
+
+    public void setQos(int qos) {
+        this.qos = qos;
     }
 
     @Override

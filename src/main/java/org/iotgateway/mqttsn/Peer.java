@@ -22,10 +22,14 @@ final class Peer {
     private final String clientKey;
 
     Peer(ReplyWriter replies, InetSocketAddress sender, Frame frame, boolean portInKey) {
+        this(replies, sender, frame.forwarderCtrl(), frame.wirelessNodeId(), portInKey);
+    }
+
+    private Peer(ReplyWriter replies, InetSocketAddress sender, int forwarderCtrl, byte[] wirelessNodeId, boolean portInKey) {
         this.replies = replies;
         this.sender = sender;
-        this.forwarderCtrl = frame.forwarderCtrl();
-        this.wirelessNodeId = frame.wirelessNodeId();
+        this.forwarderCtrl = forwarderCtrl;
+        this.wirelessNodeId = wirelessNodeId;
         this.portInKey = portInKey;
         // the Python gateway's key with its port setting: client:{ip}:{port}; a forwarded client adds its node id
         this.clientKey = withNode(NetUtil.toAddressString(sender.getAddress()) + ':' + sender.getPort());
@@ -43,6 +47,24 @@ final class Peer {
 
     private String withNode(String key) {
         return wirelessNodeId == null ? key : key + '/' + HexFormat.of().formatHex(wirelessNodeId);
+    }
+
+    /**
+     * Where the client can be reached, as the store keeps it for messages to it: {@code ip|port|ctrl|node hex}, ctrl
+     * -1 and no node for a client that sends directly.
+     */
+    String address() {
+        return NetUtil.toAddressString(sender.getAddress()) + '|' + sender.getPort() + '|' + forwarderCtrl + '|'
+                + (wirelessNodeId == null ? "" : HexFormat.of().formatHex(wirelessNodeId));
+    }
+
+    /** The client at an {@link #address()} the store kept, replied to through this socket's writer. */
+    static Peer at(ReplyWriter replies, String address, boolean portInKey) {
+        String[] parts = address.split("\\|", -1);
+        InetSocketAddress sender = new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(parts[0]),
+                Integer.parseInt(parts[1]));
+        return new Peer(replies, sender, Integer.parseInt(parts[2]),
+                parts[3].isEmpty() ? null : HexFormat.of().parseHex(parts[3]), portInKey);
     }
 
     /** ip:port of the sender, with /node for a client behind a forwarder. */

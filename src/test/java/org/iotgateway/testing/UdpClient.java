@@ -44,6 +44,18 @@ public final class UdpClient implements AutoCloseable {
 
     /** The next reply as spaced hex, or null when none arrives within the timeout. */
     public String receive(int timeoutMillis) throws IOException {
+        return receive(timeoutMillis, true);
+    }
+
+    /**
+     * The next datagram as spaced hex from any gateway instance (a message for the device leaves from the instance that
+     * took it from RabbitMQ), or null when none arrives within the timeout.
+     */
+    public String receiveFromAny(int timeoutMillis) throws IOException {
+        return receive(timeoutMillis, false);
+    }
+
+    private String receive(int timeoutMillis, boolean fromCurrentGateway) throws IOException {
         byte[] buffer = new byte[65536];
         DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
         socket.setSoTimeout(timeoutMillis);
@@ -52,7 +64,7 @@ public final class UdpClient implements AutoCloseable {
         } catch (SocketTimeoutException e) {
             return null;
         }
-        if (!packet.getSocketAddress().equals(gateway)) {
+        if (fromCurrentGateway && !packet.getSocketAddress().equals(gateway)) {
             throw new AssertionError("reply came from " + packet.getSocketAddress() + ", not the listening port " + gateway);
         }
         return HEX.formatHex(Arrays.copyOf(buffer, packet.getLength()));

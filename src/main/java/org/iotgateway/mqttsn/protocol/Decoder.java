@@ -139,9 +139,27 @@ public final class Decoder {
                 return new Message.SearchGw(in.get() & 0xFF);
             }
             case MessageType.SUBSCRIBE, MessageType.UNSUBSCRIBE -> {
-                need(in, 5, type == MessageType.SUBSCRIBE ? "SUBSCRIBE" : "UNSUBSCRIBE");
+                String what = type == MessageType.SUBSCRIBE ? "SUBSCRIBE" : "UNSUBSCRIBE";
+                need(in, 5, what);
                 int flags = in.get() & 0xFF;
-                return new Message.Subscription(type, flags, in.getShort() & 0xFFFF);
+                int msgId = in.getShort() & 0xFFFF;
+                return switch (Flags.topicIdType(flags)) {
+                    case Flags.TOPIC_NORMAL -> new Message.Subscription(type, flags, msgId, text(in, "topic filter"), 0);
+                    case Flags.TOPIC_PREDEFINED -> {
+                        exactly(in, 2, what + " of a predefined topic id");
+                        yield new Message.Subscription(type, flags, msgId, null, in.getShort() & 0xFFFF);
+                    }
+                    case Flags.TOPIC_SHORT -> {
+                        exactly(in, 2, what + " of a short topic name");
+                        yield new Message.Subscription(type, flags, msgId, TopicNames.shortName(in.getShort() & 0xFFFF), 0);
+                    }
+                    default -> throw new MalformedPacketException(DropReason.MALFORMED, what + " with the reserved topic id type 3");
+                };
+            }
+            case MessageType.PUBACK, MessageType.REGACK -> {
+                String what = type == MessageType.PUBACK ? "PUBACK" : "REGACK";
+                exactly(in, 5, what);
+                return new Message.Ack(type, in.getShort() & 0xFFFF, in.getShort() & 0xFFFF, in.get() & 0xFF);
             }
             case MessageType.WILLTOPIC, MessageType.WILLTOPICUPD -> {
                 boolean update = type == MessageType.WILLTOPICUPD;
@@ -164,7 +182,8 @@ public final class Decoder {
                 }
                 return new Message.QosStep(type, in.getShort() & 0xFFFF);
             }
-            case MessageType.PUBACK -> {
+            case MessageType.GWINFO, MessageType.ADVERTISE -> {
+                // another gateway's discovery, or a client answering SEARCHGW for one: nothing for this gateway
                 return new Message.Ignored(type);
             }
             default -> {
@@ -180,6 +199,13 @@ public final class Decoder {
     private static void need(ByteBuffer in, int bytes, String what) throws MalformedPacketException {
         if (in.remaining() < bytes) {
             throw new MalformedPacketException(DropReason.TRUNCATED, what + " body of " + in.remaining() + " bytes, needs " + bytes);
+        }
+    }
+
+    private static void exactly(ByteBuffer in, int bytes, String what) throws MalformedPacketException {
+        if (in.remaining() != bytes) {
+            throw new MalformedPacketException(in.remaining() < bytes ? DropReason.TRUNCATED : DropReason.MALFORMED,
+                    what + " with " + in.remaining() + " body bytes, needs " + bytes);
         }
     }
 

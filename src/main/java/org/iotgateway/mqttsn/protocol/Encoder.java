@@ -23,8 +23,56 @@ public final class Encoder {
         return new byte[] {0x07, MessageType.PUBACK, hi(topicId), lo(topicId), hi(msgId), lo(msgId), (byte) returnCode};
     }
 
-    public static byte[] suback(int flags, int msgId, int returnCode) {
-        return new byte[] {0x08, MessageType.SUBACK, (byte) flags, 0x00, 0x00, hi(msgId), lo(msgId), (byte) returnCode};
+    public static byte[] suback(int flags, int topicId, int msgId, int returnCode) {
+        return new byte[] {0x08, MessageType.SUBACK, (byte) flags, hi(topicId), lo(topicId), hi(msgId), lo(msgId), (byte) returnCode};
+    }
+
+    /** The gateway's REGISTER of a topic name for a client it is about to send a message on that topic. */
+    public static byte[] register(int topicId, int msgId, byte[] topicName) {
+        byte[] out = header(6 + topicName.length, MessageType.REGISTER);
+        int at = out.length - topicName.length - 4;
+        out[at] = hi(topicId);
+        out[at + 1] = lo(topicId);
+        out[at + 2] = hi(msgId);
+        out[at + 3] = lo(msgId);
+        System.arraycopy(topicName, 0, out, at + 4, topicName.length);
+        return out;
+    }
+
+    /** PUBLISH to a client, in the 3-octet length form when it does not fit the 1-octet one. */
+    public static byte[] publish(int flags, int topicId, int msgId, byte[] payload) {
+        byte[] out = header(7 + payload.length, MessageType.PUBLISH);
+        int at = out.length - payload.length - 5;
+        out[at] = (byte) flags;
+        out[at + 1] = hi(topicId);
+        out[at + 2] = lo(topicId);
+        out[at + 3] = hi(msgId);
+        out[at + 4] = lo(msgId);
+        System.arraycopy(payload, 0, out, at + 5, payload.length);
+        return out;
+    }
+
+    /**
+     * A message of {@code shortLength} octets counting a 1-octet length, with its length and type written: the
+     * 3-octet form (0x01, two octets) when it exceeds 255 octets.
+     */
+    private static byte[] header(int shortLength, int type) {
+        if (shortLength <= 0xFF) {
+            byte[] out = new byte[shortLength];
+            out[0] = (byte) shortLength;
+            out[1] = (byte) type;
+            return out;
+        }
+        int length = shortLength + 2;
+        if (length > Decoder.MAX_MESSAGE_LENGTH) {
+            throw new IllegalArgumentException("a message of " + length + " octets exceeds MQTT-SN's 65535");
+        }
+        byte[] out = new byte[length];
+        out[0] = 0x01;
+        out[1] = hi(length);
+        out[2] = lo(length);
+        out[3] = (byte) type;
+        return out;
     }
 
     public static byte[] unsuback(int msgId) {

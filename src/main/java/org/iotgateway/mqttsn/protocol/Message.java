@@ -75,11 +75,25 @@ public sealed interface Message {
     record SearchGw(int radius) implements Message {
     }
 
-    /** SUBSCRIBE or UNSUBSCRIBE, which this gateway declines. */
-    record Subscription(int type, int flags, int msgId) implements Message {
+    /**
+     * SUBSCRIBE or UNSUBSCRIBE. {@code topicName} is the topic filter for a normal topic id type (it may hold
+     * wildcards) or the two characters of a short name; {@code topicId} the predefined id, else 0.
+     */
+    record Subscription(int type, int flags, int msgId, String topicName, int topicId) implements Message {
+        public int qos() {
+            return Flags.qos(flags);
+        }
+
+        public int topicIdType() {
+            return Flags.topicIdType(flags);
+        }
     }
 
-    /** A defined message type that a client may send but that this gateway does not act on (PUBACK, GWINFO). */
+    /** PUBACK or REGACK from a client, answering the gateway's PUBLISH or REGISTER of a message for it. */
+    record Ack(int type, int topicId, int msgId, int returnCode) implements Message {
+    }
+
+    /** A defined message type that a client may send but that this gateway does not act on (GWINFO, ADVERTISE). */
     record Ignored(int type) implements Message {
     }
 }

@@ -19,7 +19,8 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
  * client's and an instance can stop without losing a session:
  * <ul>
  *   <li>{@code session:{clientId}}, a hash: {@code state} (active, asleep, disconnected or lost), {@code keepalive}
- *   (the CONNECT's duration, seconds) and {@code sleep} (the DISCONNECT's duration while asleep);</li>
+ *   (the CONNECT's duration, seconds), {@code sleep} (the DISCONNECT's duration while asleep) and {@code address}
+ *   (where messages for it go: {@code ip|port|forwarder ctrl|node id hex}, from its CONNECT or its waking PINGREQ);</li>
  *   <li>{@code will:{clientId}}, a hash: {@code topic}, {@code flags} (QoS and retain, as in WILLTOPIC) and
  *   {@code payload} (base64);</li>
  *   <li>{@code mqttsn:deadlines}, a sorted set: each supervised client scored by the epoch milliseconds after which it
@@ -126,12 +127,13 @@ public final class ClientSessions {
      * CONNECT: the client is active with its keep-alive period (0: not supervised); without the Will flag any will it
      * had is gone, with it the will comes in WILLTOPIC and WILLMSG. A clean session forgets its QoS 2 messages.
      */
-    public CompletionStage<Void> connect(String clientId, int keepAliveSeconds, boolean will, boolean cleanSession) {
+    public CompletionStage<Void> connect(String clientId, String address, int keepAliveSeconds, boolean will,
+                                         boolean cleanSession) {
         String session = SESSION_PREFIX + clientId;
         if (cleanSession) {
             redis.del(QOS2_PREFIX + clientId);
         }
-        redis.hset(session, Map.of("state", "active", "keepalive", Integer.toString(keepAliveSeconds)));
+        redis.hset(session, Map.of("state", "active", "keepalive", Integer.toString(keepAliveSeconds), "address", address));
         redis.hdel(session, "sleep");
         redis.expire(session, sessionTtlSeconds);
         if (!will) {

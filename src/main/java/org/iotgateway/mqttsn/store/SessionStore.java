@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -81,6 +82,11 @@ public final class SessionStore implements AutoCloseable {
     private final AtomicLong invalidations = new AtomicLong();
     private final Disposable reconnects;
     private final ClientSessions sessions;
+    private final Subscriptions subscriptions;
+    /** Told the filter whose subscribers another client of the store changed; null when nobody listens. */
+    private volatile Consumer<String> subscribersChanged;
+    /** Told when the store reconnected: what was cached from it may have missed changes. */
+    private volatile Runnable reconnected;
 
     /**
      * A cached answer to "who is at this address": {@link #UNKNOWN} caches the absence too, {@link #AMBIGUOUS} a shared
@@ -125,6 +131,7 @@ public final class SessionStore implements AutoCloseable {
         this.connection = client.connect(StringCodec.UTF8, uri);
         this.redis = connection.async();
         this.sessions = new ClientSessions(redis, sessionTtl, maxCachedClients);
+        this.subscriptions = new Subscriptions(redis, sessionTtl);
         connection.addListener(this::onPush);
         this.reconnects = client.getResources().eventBus().get()
                 .filter(ConnectionActivatedEvent.class::isInstance)
@@ -174,6 +181,20 @@ public final class SessionStore implements AutoCloseable {
     /** The clients' sessions, wills, keep-alive deadlines and QoS 2 messages, on this store's connection. */
     public ClientSessions sessions() {
         return sessions;
+    }
+
+    /** The clients' subscriptions and the messages on their way down to them, on this store's connection. */
+    public Subscriptions subscriptions() {
+        return subscriptions;
+    }
+
+    /**
+     * Listens to changes of subscriptions made through other instances: {@code changed} gets the filter whose
+     * subscribers changed, {@code reconnected} says that changes may have been missed.
+     */
+    public void watchSubscriptions(Consumer<String> changed, Runnable reconnected) {
+        this.subscribersChanged = changed;
+        this.reconnected = reconnected;
     }
 
     /** The client id bound to the address, or null, when the near cache knows; does not ask the server. */
@@ -328,7 +349,8 @@ public final class SessionStore implements AutoCloseable {
     }
 
     private void enableTracking() {
-        redis.clientTracking(TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX, ClientSessions.SESSION_PREFIX).noloop())
+        redis.clientTracking(TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX, ClientSessions.SESSION_PREFIX,
+                        Subscriptions.SUBSCRIBERS_PREFIX).noloop())
                 .whenComplete((ok, e) -> {
                     if (e != null) {
                         LOG.warn("The store does not track keys for this client ({}): near-cache entries may be stale for up to their TTL",
@@ -343,6 +365,10 @@ public final class SessionStore implements AutoCloseable {
         topics.invalidateAll();
         sessions.invalidateAll();
         enableTracking();
+        Runnable listener = reconnected;
+        if (listener != null) {
+            listener.run();
+        }
     }
 
     private void onPush(PushMessage message) {
@@ -367,6 +393,8 @@ public final class SessionStore implements AutoCloseable {
                 topics.invalidate(name.substring(TOPIC_PREFIX.length()));
             } else if (name.startsWith(ClientSessions.SESSION_PREFIX)) {
                 sessions.invalidate(name.substring(ClientSessions.SESSION_PREFIX.length()));
+            } else if (name.startsWith(Subscriptions.SUBSCRIBERS_PREFIX) && subscribersChanged != null) {
+                subscribersChanged.accept(name.substring(Subscriptions.SUBSCRIBERS_PREFIX.length()));
             }
         }
     }
