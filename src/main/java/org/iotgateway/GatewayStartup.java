@@ -32,6 +32,7 @@ final class GatewayStartup extends MainListenerSupport {
     @Override
     public void beforeConfigure(BaseMainSupport main) {
         PropertiesComponent properties = main.getCamelContext().getPropertiesComponent();
+        EnvFiles.apply(properties);
         checkManagementPort(properties);
         Path routesDir = Path.of(properties.resolveProperty("gateway.routes-dir").orElse("routes"));
         List<String> groups = enabledGroups(routesDir, properties);
