@@ -123,34 +123,24 @@ final class Downlink {
             topicIdType = Flags.TOPIC_NORMAL;
             topicId = 0;
         }
-        return subscriptions.subscribers(matching).thenCompose(clients -> {
-            List<CompletableFuture<Subscriptions.Delivery>> deliveries = new ArrayList<>(clients.size());
-            clients.forEach((clientId, granted) -> deliveries.add(subscriptions.deliver(clientId, topic, topicIdType, topicId,
-                    Math.min(qos, granted), retain, payload, System.currentTimeMillis() + retryMillis, maxTopics, maxKept)
-                    .toCompletableFuture()
-                    .whenComplete((delivery, e) -> {
-                        if (delivery instanceof Subscriptions.Delivery.Send send) {
-                            send(Peer.at(replies, send.address(), portInKey), topic, topicIdType, send.topicId(),
-                                    send.newTopicId(), send.msgId(), Math.min(qos, granted), retain, false, payload);
+        return subscriptions.deliver(matching, topic, topicIdType, topicId, qos, retain, payload,
+                System.currentTimeMillis() + retryMillis, maxTopics, maxKept).thenApply(deliveries -> {
+                    int sent = 0;
+                    int kept = 0;
+                    for (Subscriptions.Delivery delivery : deliveries) {
+                        if (delivery.send()) {
+                            send(Peer.at(replies, delivery.address(), portInKey), topic, topicIdType, delivery.topicId(),
+                                    delivery.newTopicId(), delivery.msgId(), delivery.qos(), retain, false, payload);
+                            sent++;
+                        } else if (delivery.kept()) {
+                            kept++;
                         }
-                    })));
-            return CompletableFuture.allOf(deliveries.toArray(CompletableFuture[]::new)).thenApply(done -> {
-                int sent = 0;
-                int kept = 0;
-                for (CompletableFuture<Subscriptions.Delivery> delivery : deliveries) {
-                    Subscriptions.Delivery outcome = delivery.join();
-                    if (outcome instanceof Subscriptions.Delivery.Send) {
-                        sent++;
-                    } else if (outcome instanceof Subscriptions.Delivery.Buffered) {
-                        kept++;
                     }
-                }
-                metrics.downlink("sent", sent);
-                metrics.downlink("kept", kept);
-                metrics.downlink("not_delivered", deliveries.size() - sent - kept);
-                return new Outcome(sent, kept, deliveries.size() - sent - kept);
-            });
-        });
+                    metrics.downlink("sent", sent);
+                    metrics.downlink("kept", kept);
+                    metrics.downlink("not_delivered", deliveries.size() - sent - kept);
+                    return new Outcome(sent, kept, deliveries.size() - sent - kept);
+                });
     }
 
     /** A sleeping client woke: its kept messages are sent, then the PINGRESP that sends it back to sleep. */

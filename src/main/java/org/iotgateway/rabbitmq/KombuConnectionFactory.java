@@ -12,6 +12,12 @@ import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 public class KombuConnectionFactory extends CachingConnectionFactory {
 
     public KombuConnectionFactory(String url) throws NoSuchAlgorithmException {
-        super(AmqpUrl.parse(url).connectionFactory());
+        super(withoutAutomaticRecovery(AmqpUrl.parse(url).connectionFactory()));
+    }
+
+    /** Spring AMQP recovers its connections itself, and warns when the client library would too. */
+    private static com.rabbitmq.client.ConnectionFactory withoutAutomaticRecovery(com.rabbitmq.client.ConnectionFactory factory) {
+        factory.setAutomaticRecoveryEnabled(false);
+        return factory;
     }
 }

@@ -3,9 +3,7 @@ package org.iotgateway.mqttsn.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -63,31 +61,53 @@ public final class Subscriptions {
             """;
 
     /**
-     * One message for one client: kept when it sleeps; sent when it is active (returns send, address, topic id, 1 when
-     * the id is new to the client, message id); else not delivered (returns its state).
+     * One message for the subscribers of the matched filters, in one call: each subscriber gets it at the lower of the
+     * message's QoS and the highest it was granted among those filters; kept when it sleeps, tracked and to be sent
+     * when it is active, else not delivered. Returns flat (client id, outcome, address, topic id, fresh, msg id, qos)
+     * tuples, outcome being send, buffered or the client's state.
      */
     private static final String DELIVER_SCRIPT = RESOLVE_FUNCTION + """
-            local s = redis.call('HMGET', KEYS[1], 'state', 'address')
-            local qos, topicIdType, topicId = tonumber(ARGV[2]), ARGV[4], tonumber(ARGV[5])
-            local tail = ARGV[3] .. '|' .. topicIdType .. '|'
-            if s[1] == 'asleep' then
-              redis.call('RPUSH', KEYS[4], '1|' .. qos .. '|' .. tail .. topicId .. '|' .. ARGV[6] .. '|' .. ARGV[1])
-              redis.call('LTRIM', KEYS[4], -tonumber(ARGV[10]), -1)
-              redis.call('EXPIRE', KEYS[4], ARGV[9])
-              return {'buffered'}
+            local qos, retain, topicIdType = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+            local maxTopics, ttl, maxKept = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
+            local granted = {}
+            for i = 12, 11 + tonumber(ARGV[11]) do
+              local subscribers = redis.call('HGETALL', 'subscribers:' .. ARGV[i])
+              for j = 1, #subscribers, 2 do
+                local clientId, q = subscribers[j], tonumber(subscribers[j + 1])
+                if not granted[clientId] or granted[clientId] < q then granted[clientId] = q end
+              end
             end
-            if s[1] ~= 'active' or not s[2] then return {'absent', s[1] or 'unknown'} end
-            local fresh = 0
-            if topicIdType == '0' then
-              topicId, fresh = resolve(KEYS[2], ARGV[1], tonumber(ARGV[8]), ARGV[9])
-              if topicId == 0 then return {'absent', 'no topic id left'} end
+            local out = {}
+            for clientId, q in pairs(granted) do
+              local effective = math.min(qos, q)
+              local s = redis.call('HMGET', 'session:' .. clientId, 'state', 'address')
+              local topicId, fresh, msgId, outcome, address = tonumber(ARGV[5]), 0, 0, s[1] or 'unknown', ''
+              local tail = '|' .. effective .. '|' .. retain .. '|' .. topicIdType .. '|'
+              if s[1] == 'asleep' then
+                local kept = 'sleepq:' .. clientId
+                redis.call('RPUSH', kept, '1' .. tail .. topicId .. '|' .. ARGV[6] .. '|' .. ARGV[1])
+                redis.call('LTRIM', kept, -maxKept, -1)
+                redis.call('EXPIRE', kept, ttl)
+                outcome = 'buffered'
+              elseif s[1] == 'active' and s[2] then
+                if topicIdType == '0' then
+                  topicId, fresh = resolve('topic:' .. clientId, ARGV[1], maxTopics, ttl)
+                end
+                if topicId == 0 then
+                  outcome = 'no topic id left'
+                else
+                  outcome, address = 'send', s[2]
+                  if effective > 0 then
+                    msgId = track('inflight:' .. clientId, 'downlink-ids:' .. clientId, KEYS[1],
+                        '1' .. tail .. topicId .. '|' .. ARGV[6] .. '|' .. ARGV[1], ARGV[7], clientId, ttl)
+                  end
+                end
+              end
+              out[#out + 1] = clientId; out[#out + 1] = outcome; out[#out + 1] = address
+              out[#out + 1] = tostring(topicId); out[#out + 1] = tostring(fresh); out[#out + 1] = tostring(msgId)
+              out[#out + 1] = tostring(effective)
             end
-            local msgId = 0
-            if qos > 0 then
-              msgId = track(KEYS[3], KEYS[5], KEYS[6], '1|' .. qos .. '|' .. tail .. topicId .. '|' .. ARGV[6] .. '|' .. ARGV[1],
-                  ARGV[7], ARGV[11], ARGV[9])
-            end
-            return {'send', s[2], tostring(topicId), tostring(fresh), tostring(msgId)}
+            return out
             """;
 
     /**
@@ -198,18 +218,15 @@ public final class Subscriptions {
         }
     }
 
-    /** What became of a message for one client. */
-    public sealed interface Delivery {
-        /** Send it now: to this address, with this topic id (REGISTER first when new to the client) and message id. */
-        record Send(String address, int topicId, boolean newTopicId, int msgId) implements Delivery {
+    /** What became of a message for one subscriber: {@code outcome} send, buffered, or why it was not delivered. */
+    public record Delivery(String clientId, String outcome, String address, int topicId, boolean newTopicId, int msgId,
+                           int qos) {
+        public boolean send() {
+            return outcome.equals("send");
         }
 
-        /** Kept until the sleeping client wakes. */
-        record Buffered() implements Delivery {
-        }
-
-        /** Not delivered: the client is disconnected, lost or unknown, or has no topic id left. */
-        record Absent(String why) implements Delivery {
+        public boolean kept() {
+            return outcome.equals("buffered");
         }
     }
 
@@ -253,21 +270,6 @@ public final class Subscriptions {
         return redis.exists(SUBSCRIBERS_PREFIX + filter).thenApply(count -> count > 0);
     }
 
-    /** The subscribers of these filters with the highest QoS each was granted among them. */
-    public CompletionStage<Map<String, Integer>> subscribers(List<String> filters) {
-        List<CompletableFuture<Map<String, String>>> reads = new ArrayList<>(filters.size());
-        for (String filter : filters) {
-            reads.add(redis.hgetall(SUBSCRIBERS_PREFIX + filter).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            Map<String, Integer> clients = new HashMap<>();
-            for (CompletableFuture<Map<String, String>> read : reads) {
-                read.join().forEach((clientId, qos) -> clients.merge(clientId, Integer.parseInt(qos), Math::max));
-            }
-            return clients;
-        });
-    }
-
     /** Every filter with a subscriber, streamed in batches (at start and after the store reconnects). */
     public CompletionStage<Void> allFilters(Consumer<String> each) {
         return scan(ScanCursor.INITIAL, each);
@@ -282,23 +284,37 @@ public final class Subscriptions {
     }
 
     /**
-     * A message for one client: kept while it sleeps, else tracked for retries (QoS 1) and to be sent to its address.
-     * {@code topicIdType} normal (0) has its id resolved or registered here; short (2) and predefined (1) come with it.
+     * A message for the subscribers of these filters, in one round trip: kept for those asleep, tracked for retries
+     * (QoS 1) and to be sent for those active. {@code topicIdType} normal (0) has its id resolved or registered per
+     * client here; short (2) and predefined (1) come with it.
      */
-    public CompletionStage<Delivery> deliver(String clientId, String topic, int topicIdType, int topicId, int qos,
-                                             boolean retain, byte[] payload, long retryAt, int maxTopics, int maxKept) {
-        String[] keys = {ClientSessions.SESSION_PREFIX + clientId, SessionStore.TOPIC_PREFIX + clientId,
-                INFLIGHT_PREFIX + clientId, SLEEP_PREFIX + clientId, IDS_PREFIX + clientId, RETRIES};
-        return redis.<List<Object>>eval(DELIVER_SCRIPT, ScriptOutputType.MULTI, keys,
-                        topic, Integer.toString(qos), retain ? "1" : "0", Integer.toString(topicIdType),
-                        Integer.toString(topicId), Base64.getEncoder().encodeToString(payload), Long.toString(retryAt),
-                        Integer.toString(maxTopics), Long.toString(sessionTtlSeconds), Integer.toString(maxKept), clientId)
-                .thenApply(answer -> switch (String.valueOf(answer.get(0))) {
-                    case "send" -> new Delivery.Send(String.valueOf(answer.get(1)),
-                            Integer.parseInt(String.valueOf(answer.get(2))), "1".equals(String.valueOf(answer.get(3))),
-                            Integer.parseInt(String.valueOf(answer.get(4))));
-                    case "buffered" -> new Delivery.Buffered();
-                    default -> new Delivery.Absent(String.valueOf(answer.get(1)));
+    public CompletionStage<List<Delivery>> deliver(List<String> filters, String topic, int topicIdType, int topicId, int qos,
+                                                   boolean retain, byte[] payload, long retryAt, int maxTopics, int maxKept) {
+        String[] args = new String[11 + filters.size()];
+        args[0] = topic;
+        args[1] = Integer.toString(qos);
+        args[2] = retain ? "1" : "0";
+        args[3] = Integer.toString(topicIdType);
+        args[4] = Integer.toString(topicId);
+        args[5] = Base64.getEncoder().encodeToString(payload);
+        args[6] = Long.toString(retryAt);
+        args[7] = Integer.toString(maxTopics);
+        args[8] = Long.toString(sessionTtlSeconds);
+        args[9] = Integer.toString(maxKept);
+        args[10] = Integer.toString(filters.size());
+        for (int i = 0; i < filters.size(); i++) {
+            args[11 + i] = filters.get(i);
+        }
+        return redis.<List<Object>>eval(DELIVER_SCRIPT, ScriptOutputType.MULTI, new String[] {RETRIES}, args)
+                .thenApply(flat -> {
+                    List<Delivery> deliveries = new ArrayList<>(flat.size() / 7);
+                    for (int i = 0; i + 6 < flat.size(); i += 7) {
+                        deliveries.add(new Delivery(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)),
+                                String.valueOf(flat.get(i + 2)), Integer.parseInt(String.valueOf(flat.get(i + 3))),
+                                "1".equals(String.valueOf(flat.get(i + 4))), Integer.parseInt(String.valueOf(flat.get(i + 5))),
+                                Integer.parseInt(String.valueOf(flat.get(i + 6)))));
+                    }
+                    return deliveries;
                 });
     }
 
