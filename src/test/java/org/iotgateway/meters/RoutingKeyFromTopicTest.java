@@ -17,4 +17,10 @@ class RoutingKeyFromTopicTest {
         assertThat(RoutingKeyFromTopic.routingKey("a/+/b#c")).isEqualTo("a.*.b#c");
         assertThat(RoutingKeyFromTopic.routingKey("")).isEmpty();
     }
+
+    @Test
+    void should_turn_a_routing_key_back_into_the_topic_it_came_from() {
+        assertThat(TopicFromRoutingKey.topic("mr.94193A04010020B8.standard.json")).isEqualTo("mr/94193A04010020B8/standard/json");
+        assertThat(TopicFromRoutingKey.topic(RoutingKeyFromTopic.routingKey("cmd/meter-7/valve"))).isEqualTo("cmd/meter-7/valve");
+    }
 }

@@ -33,6 +33,8 @@ import com.rabbitmq.client.DeliverCallback;
  * direct    amqpUri exchange devices warmup seconds rate
  *           the same messages to another exchange, consumed by one plain AMQP consumer (auto-ack) on a queue bound
  *           with cmd.*.set: what RabbitMQ alone gives at that rate
+ * purge     amqpUri queue
+ *           empties the downlink queue, so that a run does not start behind an earlier run's messages
  * subscribe udpPort devices
  *           CONNECT and SUBSCRIBE that many devices (distinct ip:port each), then leave them: the store and the
  *           gateway's memory hold one subscription each
@@ -52,7 +54,14 @@ public final class DownlinkLoad {
             case "direct" -> direct(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]),
                     Integer.parseInt(args[5]), Integer.parseInt(args[6]));
             case "subscribe" -> subscribe(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
-            default -> throw new IllegalArgumentException("gateway, direct or subscribe");
+            case "purge" -> {
+                try (Connection connection = amqp(args[1], "downlink bench purge")) {
+                    Channel channel = connection.createChannel();
+                    channel.queueDeclare(args[2], true, false, false, null);
+                    System.out.printf(Locale.ROOT, "purged=%d%n", channel.queuePurge(args[2]).getMessageCount());
+                }
+            }
+            default -> throw new IllegalArgumentException("gateway, direct, purge or subscribe");
         }
     }
 
@@ -129,7 +138,9 @@ public final class DownlinkLoad {
         try (Connection connection = amqp(amqpUri, "downlink bench direct")) {
             Channel setup = connection.createChannel();
             setup.exchangeDeclare(exchange, "topic", true);
-            String queue = setup.queueDeclare("bench-downlink-direct", false, true, true, null).getQueue();
+            // durable, as the gateway's queue is, so that RabbitMQ stores the persistent messages in both
+            String queue = setup.queueDeclare("bench-downlink-direct", true, false, false, null).getQueue();
+            setup.queuePurge(queue);
             setup.queueBind(queue, exchange, "cmd.*.set");
             long now = System.nanoTime();
             Tally tally = new Tally(now + TimeUnit.SECONDS.toNanos(warmup), now + TimeUnit.SECONDS.toNanos(warmup + seconds));
