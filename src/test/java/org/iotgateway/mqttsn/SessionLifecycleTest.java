@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 
 import com.rabbitmq.client.Delivery;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -60,9 +59,7 @@ class SessionLifecycleTest {
     @BeforeEach
     void newDevice() throws Exception {
         clientId = "dev-" + UUID.randomUUID().toString().substring(0, 8);
-        // a loopback address of its own: the default keys (client:{ip}) name this device alone
-        device = new UdpClient("127.0.%d.%d".formatted(ThreadLocalRandom.current().nextInt(1, 250),
-                ThreadLocalRandom.current().nextInt(2, 250)), a.udpPort());
+        device = UdpClient.atOwnAddress(a.udpPort());
         wills = new AmqpQueue(a.amqpUrl(), "mqtt-sn", "#", "test-" + UUID.randomUUID());
     }
 

@@ -26,6 +26,16 @@ public final class UdpClient implements AutoCloseable {
     }
 
     /**
+     * A device at a loopback address of its own, 127.x.y.z at random: with the default keys ({@code client:{ip}}) it is
+     * the only client of its address, whatever other tests left in the store.
+     */
+    public static UdpClient atOwnAddress(int gatewayPort) throws IOException {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        return new UdpClient("127.%d.%d.%d".formatted(random.nextInt(3, 250), random.nextInt(0, 250), random.nextInt(2, 250)),
+                gatewayPort);
+    }
+
+    /**
      * From now on, sends to (and expects replies from) the gateway on another port: another instance sharing the store,
      * as a load balancer would pick it.
      */

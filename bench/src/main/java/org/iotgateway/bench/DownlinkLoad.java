@@ -2,7 +2,6 @@ package org.iotgateway.bench;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -221,9 +220,7 @@ public final class DownlinkLoad {
     }
 
     static Device open(Selector selector, String ip, InetSocketAddress gateway, String id) throws IOException {
-        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(ip, 0));
-        channel.configureBlocking(false);
-        channel.connect(gateway);
+        DatagramChannel channel = LoadGenerator.deviceChannel(ip, gateway);
         Device device = new Device(channel, id);
         channel.register(selector, SelectionKey.OP_READ, device);
         return device;

@@ -334,12 +334,18 @@ public final class LoadGenerator {
 
     /** A device with its own UDP socket on the given loopback address, registered with the selector. */
     static Device openDevice(Selector selector, String ip, InetSocketAddress gateway, String id) throws IOException {
-        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(ip, 0));
-        channel.configureBlocking(false);
-        channel.connect(gateway);
+        DatagramChannel channel = deviceChannel(ip, gateway);
         Device device = new Device(channel, id);
         channel.register(selector, SelectionKey.OP_READ, device);
         return device;
+    }
+
+    /** A non-blocking UDP socket on the loopback address, connected to the gateway: one device's. */
+    static DatagramChannel deviceChannel(String ip, InetSocketAddress gateway) throws IOException {
+        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(ip, 0));
+        channel.configureBlocking(false);
+        channel.connect(gateway);
+        return channel;
     }
 
     /** CONNECT and REGISTER every device, retrying what gets no answer, until all are ready to publish. */
