@@ -250,10 +250,20 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         }
     }
 
-    /** PUBREL ends a QoS 2 PUBLISH: PUBCOMP, whether or not the message id is still known (a resent PUBREL). */
+    /**
+     * PUBREL ends a QoS 2 PUBLISH of the client's: PUBCOMP, whether or not the message id is still known (a resent
+     * PUBREL). PUBREC and PUBCOMP are the client's steps of a QoS 2 message of the gateway's.
+     */
     private void onQosStep(Peer peer, Message.QosStep step) {
         if (step.type() != MessageType.PUBREL) {
-            drop(DropReason.UNEXPECTED_TYPE, MessageType.name(step.type()) + " with no message of the gateway's in flight", peer);
+            Downlink downlink = consumer.downlink();
+            if (downlink == null) {
+                drop(DropReason.UNEXPECTED_TYPE, MessageType.name(step.type()) + " with no downlink on this gateway", peer);
+            } else if (step.type() == MessageType.PUBREC) {
+                withClient(peer, "PUBREC", () -> { }, clientId -> downlink.received(peer, clientId, step.msgId()));
+            } else {
+                withClient(peer, "PUBCOMP", () -> { }, clientId -> downlink.completed(peer, clientId, step.msgId()));
+            }
             return;
         }
         withClient(peer, "PUBREL", () -> { }, clientId -> onLoop(peer, sessions.qos2Forget(clientId, step.msgId()), (ok, e) -> {
@@ -397,12 +407,12 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     /**
      * SUBSCRIBE and UNSUBSCRIBE: topic filters (with wildcards), short names and predefined ids, kept in the store; the
      * first subscriber of a filter binds the downlink queue to it, the last one's leaving unbinds it. Granted QoS is
-     * the requested one up to 1. Declined (SUBACK rc 3) when the gateway has no downlink.
+     * the requested one (-1 as 0). Declined (SUBACK rc 3) when the gateway has no downlink.
      */
     private void onSubscription(Peer peer, Message.Subscription subscription) {
         boolean subscribe = subscription.type() == MessageType.SUBSCRIBE;
         Downlink downlink = consumer.downlink();
-        int granted = Math.max(0, Math.min(subscription.qos(), 1));
+        int granted = Math.max(0, subscription.qos());
         if (downlink == null) {
             peer.reply(subscribe ? Encoder.suback(granted << 5, 0, subscription.msgId(), ReturnCode.NOT_SUPPORTED)
                     : Encoder.unsuback(subscription.msgId()));

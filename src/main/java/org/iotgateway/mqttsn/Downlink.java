@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 
 import org.iotgateway.mqttsn.protocol.Encoder;
 import org.iotgateway.mqttsn.protocol.Flags;
+import org.iotgateway.mqttsn.protocol.MessageType;
 import org.iotgateway.mqttsn.protocol.ReturnCode;
 import org.iotgateway.mqttsn.store.SessionStore;
 import org.iotgateway.mqttsn.store.Subscriptions;
@@ -18,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Messages for devices: matched against the subscriptions, then for each subscriber sent at once (REGISTER first when
- * the topic id is new to it), kept while it sleeps, and for QoS 1 retried until it answers PUBACK, at most
- * {@code maxAttempts} times. What is in flight and what is kept lives in the store (see {@link Subscriptions}), so the
+ * the topic id is new to it), kept while it sleeps, and for QoS 1 retried until it answers PUBACK (QoS 2: PUBREC, then
+ * PUBREL until PUBCOMP), at most {@code maxAttempts} times. What is in flight and what is kept lives in the store (see {@link Subscriptions}), so the
  * PUBACK may reach any instance and any instance retries. The filters themselves are also held here, in a
  * {@link FilterTree} that the store's invalidations keep in step with the other instances.
  */
@@ -177,6 +178,21 @@ final class Downlink {
         }
     }
 
+    /** PUBREC for a QoS 2 message of ours: PUBREL, again on every PUBREC; retries send PUBREL until PUBCOMP. */
+    void received(Peer peer, String clientId, int msgId) {
+        subscriptions.released(clientId, msgId, System.currentTimeMillis() + retryMillis).whenComplete((inFlight, e) -> {
+            if (e != null) {
+                log.warn("store unavailable", "PUBREC " + msgId + " of " + clientId + " not recorded: " + e.getMessage(), peer);
+            }
+        });
+        peer.reply(Encoder.qosStep(MessageType.PUBREL, msgId));
+    }
+
+    /** PUBCOMP: a QoS 2 message of ours is delivered. */
+    void completed(Peer peer, String clientId, int msgId) {
+        acknowledged(peer, clientId, msgId, ReturnCode.ACCEPTED);
+    }
+
     /** Sends again what was not acknowledged in time, on whichever instance claims it. */
     void retryDue() {
         subscriptions.claimRetries(System.currentTimeMillis() + retryMillis, maxAttempts, maxKept).whenComplete((due, e) -> {
@@ -193,9 +209,13 @@ final class Downlink {
                     continue;
                 }
                 metrics.downlink("retried");
-                send(Peer.at(replies, retry.addressOrState(), portInKey), record.topic(), record.topicIdType(),
-                        record.topicId(), record.topicIdType() == Flags.TOPIC_NORMAL, retry.msgId(), record.qos(),
-                        record.retain(), true, record.payload());
+                Peer peer = Peer.at(replies, retry.addressOrState(), portInKey);
+                if (record.released()) {
+                    peer.reply(Encoder.qosStep(MessageType.PUBREL, retry.msgId()));
+                } else {
+                    send(peer, record.topic(), record.topicIdType(), record.topicId(), record.topicIdType() == Flags.TOPIC_NORMAL,
+                            retry.msgId(), record.qos(), record.retain(), true, record.payload());
+                }
             }
         });
     }

@@ -16,7 +16,7 @@ public final class MqttSnConstants {
     @Metadata(description = "The topic id type: normal, predefined or short; will for a lost client's will.", javaType = "String")
     public static final String TOPIC_ID_TYPE = "CamelMqttSnTopicIdType";
     @Metadata(description = "QoS of the PUBLISH: 0, 1, 2 or -1 (of the will, for a will). For a to: mqttsn: step, the"
-                            + " message's QoS (0 or 1; default the endpoint's qos).", javaType = "Integer")
+                            + " message's QoS (0, 1 or 2, -1 taken as 0; default the endpoint's qos).", javaType = "Integer")
     public static final String QOS = "CamelMqttSnQos";
     @Metadata(description = "The PUBLISH message id.", javaType = "Integer")
     public static final String MESSAGE_ID = "CamelMqttSnMessageId";

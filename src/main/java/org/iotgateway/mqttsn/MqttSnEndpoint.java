@@ -25,7 +25,7 @@ import org.iotgateway.mqttsn.protocol.TopicNames;
  * <p>
  * With a downlink queue, devices SUBSCRIBE (topic filters with wildcards, short names, predefined ids) and a
  * {@code to: mqttsn:host:port} step sends a message to every device subscribed to its topic through the gateway
- * listening on that port: QoS 1 retried until PUBACK, kept for sleeping clients until they wake.
+ * listening on that port: QoS 1 and 2 retried until acknowledged, kept for sleeping clients until they wake.
  * <p>
  * A component of ours rather than camel-netty's UDP endpoint: the protocol answers on the same socket, and its
  * replies (the PUBACK when RabbitMQ confirms) leave from other threads straight on the socket's descriptor, which
@@ -93,16 +93,16 @@ public class MqttSnEndpoint extends DefaultEndpoint {
                             + " exchange with each subscribed filter ('/' as '.', '+' as '*'); empty: no downlink.")
     private String downlinkQueue = "mqttsn-downlink";
     @UriParam(label = "consumer", defaultValue = "10",
-              description = "Seconds before a QoS 1 message a device has not acknowledged is sent again (DUP).")
+              description = "Seconds before a QoS 1 or 2 message a device has not acknowledged is sent again (DUP; PUBREL after PUBREC).")
     private int downlinkRetrySeconds = 10;
     @UriParam(label = "consumer", defaultValue = "5",
-              description = "Attempts at a QoS 1 message before it is dropped (counted in mqttsn_downlink_total{result=dropped}).")
+              description = "Attempts at a QoS 1 or 2 message before it is dropped (counted in mqttsn_downlink_total{result=dropped}).")
     private int downlinkMaxAttempts = 5;
     @UriParam(label = "consumer", defaultValue = "100",
               description = "Messages kept in the store for a sleeping client; beyond it the oldest go.")
     private int maxKeptPerSleepingClient = 100;
     @UriParam(label = "producer", defaultValue = "1",
-              description = "QoS of a message for devices without a CamelMqttSnQos header (at most the QoS each device was granted).")
+              description = "QoS of a message for devices without a CamelMqttSnQos header (each device gets at most the QoS it subscribed with).")
     private int qos = 1;
     @UriParam(defaultValue = "1",
               description = "Threads reading the UDP port; more than one binds several sockets with SO_REUSEPORT (Linux epoll only).")

@@ -49,7 +49,7 @@ public class MqttSnProducer extends DefaultProducer {
             throw new IllegalArgumentException("cannot send to devices on '" + topic + "': " + refusal);
         }
         int qos = message.getHeader(MqttSnConstants.QOS, endpoint.getQos(), Integer.class);
-        if (qos < 0 || qos > 2) {
+        if (qos < -1 || qos > 2) {
             throw new IllegalArgumentException(MqttSnConstants.QOS + " " + qos + ": a message for devices has QoS 0, 1 or 2");
         }
         byte[] payload = message.getBody(byte[].class);
@@ -58,7 +58,8 @@ public class MqttSnProducer extends DefaultProducer {
             throw new IllegalArgumentException("a payload of " + payload.length + " bytes exceeds MQTT-SN's " + MAX_PAYLOAD);
         }
         boolean retain = Boolean.TRUE.equals(message.getHeader(MqttSnConstants.RETAIN, Boolean.class));
-        Downlink.Outcome outcome = downlink.deliver(topic, payload, Math.min(qos, 1), retain).toCompletableFuture()
+        // a device's QoS -1 reading is sent on at QoS 0
+        Downlink.Outcome outcome = downlink.deliver(topic, payload, Math.max(qos, 0), retain).toCompletableFuture()
                 .get(STORE_WAIT_SECONDS, TimeUnit.SECONDS);
         message.setHeader(MqttSnConstants.SENT, outcome.sent());
         message.setHeader(MqttSnConstants.KEPT, outcome.kept());

@@ -79,6 +79,16 @@ class DownlinkTest {
         publisher.basicPublish("mqtt-sn", routingKey, MessageProperties.PERSISTENT_BASIC, body.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Publishes with the AMQP header qos, as the readings route sets it from the publishing device's QoS. */
+    static void publish(String routingKey, String body, int qos) throws Exception {
+        publisher.basicPublish("mqtt-sn", routingKey, MessageProperties.PERSISTENT_BASIC.builder()
+                .headers(Map.of("qos", qos)).build(), body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String step(int type, Received received) {
+        return "04 %02x %02x %02x".formatted(type, received.msgId() >> 8, received.msgId() & 0xff);
+    }
+
     /** A PUBLISH the device received: flags, topic id, message id and payload. */
     record Received(int flags, int topicId, int msgId, String payload) {
         static Received of(String hex) {
@@ -173,6 +183,36 @@ class DownlinkTest {
     }
 
     @Test
+    void should_deliver_qos2_once_with_pubrec_pubrel_pubcomp_through_either_instance_and_retry_each_step() throws Exception {
+        String topic = "cmd/" + clientId + "/q2";
+        assertThat(device.exchange(message("12 40 00 13", topic))).as("QoS 2 granted").isEqualTo("08 13 40 00 01 00 13 00");
+        publish("cmd." + clientId + ".q2", "exactly once", 2);
+        Received first = Received.of(next(5000));
+        assertThat(first).isEqualTo(new Received(0x40, 1, first.msgId(), "exactly once"));
+
+        // no PUBREC: sent again (REGISTER, then the PUBLISH with DUP)
+        next(5000);
+        Received again = Received.of(next(5000));
+        assertThat(again).isEqualTo(new Received(0xc0, 1, first.msgId(), "exactly once"));
+
+        // PUBREC through the other instance: PUBREL; then no PUBCOMP: PUBREL again, not the PUBLISH
+        assertThat(device.via(b.udpPort()).exchange(HEX.parseHex(step(0x0f, first)))).isEqualTo(step(0x10, first));
+        assertThat(next(5000)).as("a retry after PUBREC is a PUBREL").isEqualTo(step(0x10, first));
+        device.via(a.udpPort()).send(HEX.parseHex(step(0x0e, first)));
+        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> !redis.hexists("inflight:" + clientId,
+                Integer.toString(first.msgId())));
+        assertThat(next(2500)).as("completed: nothing more").isNull();
+
+        // a QoS 2 message to a QoS 1 subscription goes at QoS 1
+        String other = "cmd/" + clientId + "/q1";
+        assertThat(device.exchange(message("12 20 00 14", other))).isEqualTo("08 13 20 00 02 00 14 00");
+        publish("cmd." + clientId + ".q1", "at most QoS 1", 2);
+        Received lower = Received.of(next(5000));
+        assertThat(lower.flags()).isEqualTo(0x20);
+        device.send(HEX.parseHex(puback(lower)));
+    }
+
+    @Test
     void should_keep_messages_for_a_sleeping_device_and_deliver_them_when_it_wakes_then_pingresp() throws Exception {
         String topic = "cmd/" + clientId + "/sleep";
         assertThat(device.exchange(message("12 20 00 09", topic))).isEqualTo("08 13 20 00 01 00 09 00");
@@ -222,7 +262,7 @@ class DownlinkTest {
         assertThat(device.exchange(message("12 01 00 0f 00 08", ""))).as("undefined 8").isEqualTo("08 13 00 00 00 00 0f 02");
         assertThat(device.exchange(message("12 00 00 10", "a/#/b"))).isEqualTo("08 13 00 00 00 00 10 03");
         assertThat(device.exchange(message("12 00 00 11", "$share/g/a"))).isEqualTo("08 13 00 00 00 00 11 03");
-        assertThat(device.exchange(message("12 40 00 12", "cmd/" + clientId + "/q2"))).as("QoS 2 granted as 1")
-                .isEqualTo("08 13 20 00 01 00 12 00");
+        assertThat(device.exchange(message("12 60 00 12", "cmd/" + clientId + "/q"))).as("QoS -1 granted as 0")
+                .isEqualTo("08 13 00 00 01 00 12 00");
     }
 }

@@ -114,6 +114,20 @@ class SessionLifecycleTest {
     }
 
     @Test
+    void should_publish_the_will_through_the_others_when_the_instance_the_client_connected_to_stops() throws Exception {
+        try (RunningGateway c = RunningGateway.startOnly("mqttsn", Map.of())) {
+            device.via(c.udpPort());
+            assertThat(device.exchange(message("04 0c 01 00 02", clientId))).isEqualTo("02 06");
+            assertThat(device.exchange(message("07 20", "wills/" + clientId))).isEqualTo("02 08");
+            assertThat(device.exchange(message("09", "instance gone"))).isEqualTo("03 05 00");
+        }
+        Delivery will = nextOf("wills." + clientId, Duration.ofSeconds(10));
+        assertThat(will).as("published by A or B").isNotNull();
+        assertThat(new String(will.getBody(), StandardCharsets.UTF_8)).isEqualTo("instance gone");
+        assertThat(nextOf("wills." + clientId, Duration.ofSeconds(3))).as("once").isNull();
+    }
+
+    @Test
     void should_not_publish_the_will_after_a_clean_disconnect() throws Exception {
         connectWithWill(1, "wills/" + clientId, "gone");
         assertThat(device.via(b.udpPort()).exchange(message("18", ""))).isEqualTo("02 18");

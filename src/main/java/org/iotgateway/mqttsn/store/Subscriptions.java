@@ -21,7 +21,8 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
  *   <li>{@code subs:{clientId}}, a hash: topic filter → granted QoS;</li>
  *   <li>{@code subscribers:{filter}}, a hash: client id → granted QoS, the index a downlink message is matched with
  *   (every instance keeps the set of filters in memory, kept right by the server's invalidations of this prefix);</li>
- *   <li>{@code inflight:{clientId}}, a hash: message id → a QoS 1 message sent and not yet acknowledged;</li>
+ *   <li>{@code inflight:{clientId}}, a hash: message id → a QoS 1 or 2 message sent and not yet acknowledged (PUBACK,
+ *   or PUBREC then PUBCOMP);</li>
  *   <li>{@code sleepq:{clientId}}, a list: the messages kept for a sleeping client, oldest first, bounded;</li>
  *   <li>{@code downlink-ids:{clientId}}: the counter the message ids of its downlink come from;</li>
  *   <li>{@code mqttsn:retries}, a sorted set: {@code msgId:clientId} of each message in flight scored by the epoch
@@ -157,7 +158,8 @@ public final class Subscriptions {
               else
                 local s = redis.call('HMGET', 'session:' .. clientId, 'state', 'address')
                 local attempts = tonumber(string.match(record, '^(%d+)|'))
-                if s[1] == 'asleep' then
+                local released = string.match(record, '^%d+|R|') ~= nil
+                if s[1] == 'asleep' and not released then
                   redis.call('RPUSH', 'sleepq:' .. clientId, record)
                   redis.call('LTRIM', 'sleepq:' .. clientId, -tonumber(ARGV[5]), -1)
                   redis.call('HDEL', inflight, msgId)
@@ -177,6 +179,19 @@ public final class Subscriptions {
               end
             end
             return out
+            """;
+
+    /**
+     * PUBREC from the client for a QoS 2 message of ours: the message is marked released (qos field R), so that the
+     * next attempts send PUBREL instead of the PUBLISH, until PUBCOMP. Returns 1 when the message was in flight.
+     */
+    private static final String RELEASE_SCRIPT = """
+            local record = redis.call('HGET', KEYS[1], ARGV[1])
+            if not record then return 0 end
+            local released = string.gsub(record, '^(%d+)|2|', '%1|R|', 1)
+            redis.call('HSET', KEYS[1], ARGV[1], released)
+            redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1] .. ':' .. ARGV[3])
+            return 1
             """;
 
     /** Subscribes; returns 1 when the filter had no subscriber before. */
@@ -208,13 +223,19 @@ public final class Subscriptions {
     private final RedisAsyncCommands<String, String> redis;
     private final long sessionTtlSeconds;
 
-    /** A message for one client as the store keeps it. */
-    public record Record(int attempts, int qos, boolean retain, int topicIdType, int topicId, byte[] payload, String topic) {
+    /**
+     * A message for one client as the store keeps it; {@code released}: a QoS 2 message the client answered with
+     * PUBREC, which now waits for its PUBCOMP (the qos field is R).
+     */
+    public record Record(int attempts, int qos, boolean released, boolean retain, int topicIdType, int topicId, byte[] payload,
+                         String topic) {
 
         static Record parse(String record) {
             String[] fields = record.split("\\|", 7);
-            return new Record(Integer.parseInt(fields[0]), Integer.parseInt(fields[1]), fields[2].equals("1"),
-                    Integer.parseInt(fields[3]), Integer.parseInt(fields[4]), Base64.getDecoder().decode(fields[5]), fields[6]);
+            boolean released = fields[1].equals("R");
+            return new Record(Integer.parseInt(fields[0]), released ? 2 : Integer.parseInt(fields[1]), released,
+                    fields[2].equals("1"), Integer.parseInt(fields[3]), Integer.parseInt(fields[4]),
+                    Base64.getDecoder().decode(fields[5]), fields[6]);
         }
     }
 
@@ -334,10 +355,17 @@ public final class Subscriptions {
                 });
     }
 
-    /** PUBACK from the client: the message is delivered (or refused for good), nothing more to retry. */
+    /** PUBACK, or PUBCOMP, from the client: the message is delivered (or refused for good), nothing more to retry. */
     public CompletionStage<Void> acknowledged(String clientId, int msgId) {
         redis.zrem(RETRIES, msgId + ":" + clientId);
         return redis.hdel(INFLIGHT_PREFIX + clientId, Integer.toString(msgId)).toCompletableFuture().thenApply(x -> null);
+    }
+
+    /** PUBREC from the client: its QoS 2 message is received; PUBREL follows, and is what a retry sends from now on. */
+    public CompletionStage<Boolean> released(String clientId, int msgId, long retryAt) {
+        return redis.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER, new String[] {INFLIGHT_PREFIX + clientId, RETRIES},
+                        Integer.toString(msgId), Long.toString(retryAt), clientId)
+                .thenApply(inFlight -> inFlight == 1);
     }
 
     /** PUBACK "invalid topic id": the client lost the registration; the next attempt, at once, registers it again. */
