@@ -2,6 +2,7 @@ package org.iotgateway.mqttsn;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +68,7 @@ final class Downlink {
     }
 
     private void reload() {
-        List<String> loaded = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> loaded = Collections.synchronizedList(new ArrayList<>());
         subscriptions.allFilters(loaded::add).whenComplete((done, e) -> {
             if (e != null) {
                 LOG.warn("Subscriptions not loaded from the store: {}", e.toString());

@@ -3,7 +3,9 @@ package org.iotgateway.mqttsn;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -43,11 +45,11 @@ final class DownlinkBindings implements AutoCloseable {
      */
     void declare() {
         try {
-            call(this::channel).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            call(this::channel).toCompletableFuture().get(10, TimeUnit.SECONDS);
             LOG.info("Downlink: queue {} on exchange {} at {}", queue, exchange, url);
         } catch (Exception e) {
             LOG.warn("Downlink: queue {} not declared yet ({}); tried again at the first SUBSCRIBE", queue,
-                    e instanceof java.util.concurrent.ExecutionException ? e.getCause().toString() : e.toString());
+                    e instanceof ExecutionException ? e.getCause().toString() : e.toString());
         }
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -11,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
 /**
@@ -210,7 +212,7 @@ public final class ClientSessions {
     /** A protocol error from the client: it is lost at the next check (its will published, if it has one). */
     public void lost(String clientId) {
         touched.invalidate(clientId);
-        redis.zadd(DEADLINES, io.lettuce.core.ZAddArgs.Builder.xx(), 0, clientId);
+        redis.zadd(DEADLINES, ZAddArgs.Builder.xx(), 0, clientId);
     }
 
     /** Claims the clients whose deadline has passed; each is claimed by one caller, until its lease runs out. */
@@ -245,7 +247,7 @@ public final class ClientSessions {
         return redis.<String>eval(QOS2_BEGIN_SCRIPT, ScriptOutputType.VALUE, new String[] {QOS2_PREFIX + clientId},
                         Integer.toString(msgId), Long.toString(System.currentTimeMillis()),
                         Long.toString(QOS2_PENDING_MILLIS), Long.toString(sessionTtlSeconds))
-                .thenApply(state -> Qos2.valueOf(state.toUpperCase(java.util.Locale.ROOT)));
+                .thenApply(state -> Qos2.valueOf(state.toUpperCase(Locale.ROOT)));
     }
 
     /** The QoS 2 PUBLISH was routed: a resent PUBLISH is answered PUBREC until the client's PUBREL. */

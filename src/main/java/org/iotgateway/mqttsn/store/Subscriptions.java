@@ -12,6 +12,7 @@ import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
 /**
@@ -370,7 +371,7 @@ public final class Subscriptions {
 
     /** PUBACK "invalid topic id": the client lost the registration; the next attempt, at once, registers it again. */
     public CompletionStage<Void> retryNow(String clientId, int msgId) {
-        return redis.zadd(RETRIES, io.lettuce.core.ZAddArgs.Builder.xx(), System.currentTimeMillis(), msgId + ":" + clientId)
+        return redis.zadd(RETRIES, ZAddArgs.Builder.xx(), System.currentTimeMillis(), msgId + ":" + clientId)
                 .toCompletableFuture().thenApply(x -> null);
     }
 
