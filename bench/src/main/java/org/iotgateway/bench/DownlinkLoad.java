@@ -157,6 +157,7 @@ public final class DownlinkLoad {
     static final class Device {
         final DatagramChannel channel;
         final String id;
+        boolean connected;
         boolean subscribed;
         final BitSet seen = new BitSet(65536);
 
@@ -196,7 +197,10 @@ public final class DownlinkLoad {
                     long arrived = System.nanoTime();
                     in.flip();
                     int type = in.get(1) & 0xff;
-                    if (type == 0x0a) {
+                    if (type == 0x05) {
+                        // a CONNACK that came after the SUBACK: its clean session ended the subscription
+                        send(device, subscribe(device));
+                    } else if (type == 0x0a) {
                         // REGISTER: REGACK with its topic id and message id
                         send(device, new byte[] {7, 0x0b, in.get(2), in.get(3), in.get(4), in.get(5), 0});
                     } else if (type == 0x0c) {
@@ -230,13 +234,20 @@ public final class DownlinkLoad {
         device.channel.write(ByteBuffer.wrap(datagram));
     }
 
-    /** CONNECT (clean) and SUBSCRIBE cmd/&lt;id&gt;/# at QoS 1, retrying what gets no answer, until every SUBACK is in. */
+    /**
+     * CONNECT (clean) and SUBSCRIBE cmd/&lt;id&gt;/# at QoS 1, retrying what gets no answer, until every SUBACK is in. A
+     * device that has its CONNACK retries the SUBSCRIBE, never the CONNECT: a clean CONNECT after the SUBSCRIBE would
+     * end the subscription, as MQTT-SN says it does.
+     */
     static void subscribeAll(Selector selector, List<Device> devices) throws IOException {
         ByteBuffer in = ByteBuffer.allocateDirect(2048);
         for (int attempt = 0; attempt < 20; attempt++) {
             int waiting = 0;
             for (Device d : devices) {
-                if (!d.subscribed) {
+                if (d.connected && !d.subscribed) {
+                    send(d, subscribe(d));
+                    waiting++;
+                } else if (!d.connected) {
                     byte[] id = d.id.getBytes(StandardCharsets.US_ASCII);
                     byte[] connect = new byte[6 + id.length];
                     connect[0] = (byte) connect.length;
@@ -261,14 +272,9 @@ public final class DownlinkLoad {
                     for (in.clear(); d.channel.receive(in) != null; in.clear()) {
                         int type = in.get(1) & 0xff;
                         if (type == 0x05) {
-                            byte[] filter = ("cmd/" + d.id + "/#").getBytes(StandardCharsets.US_ASCII);
-                            byte[] subscribe = new byte[5 + filter.length];
-                            subscribe[0] = (byte) subscribe.length;
-                            subscribe[1] = 0x12;
-                            subscribe[2] = 0x20;
-                            subscribe[4] = 1;
-                            System.arraycopy(filter, 0, subscribe, 5, filter.length);
-                            send(d, subscribe);
+                            // also a late CONNACK to a repeated CONNECT, which ended the subscription: subscribe again
+                            d.connected = true;
+                            send(d, subscribe(d));
                         } else if (type == 0x13 && !d.subscribed) {
                             d.subscribed = true;
                             waiting--;
@@ -279,6 +285,17 @@ public final class DownlinkLoad {
             }
         }
         throw new IllegalStateException("devices left without SUBACK after 20 attempts");
+    }
+
+    static byte[] subscribe(Device device) {
+        byte[] filter = ("cmd/" + device.id + "/#").getBytes(StandardCharsets.US_ASCII);
+        byte[] subscribe = new byte[5 + filter.length];
+        subscribe[0] = (byte) subscribe.length;
+        subscribe[1] = 0x12;
+        subscribe[2] = 0x20;
+        subscribe[4] = 1;
+        System.arraycopy(filter, 0, subscribe, 5, filter.length);
+        return subscribe;
     }
 
     static void subscribe(int port, int deviceCount) throws Exception {
