@@ -118,7 +118,8 @@ final class Downlink {
         if (predefined != null) {
             topicIdType = Flags.TOPIC_PREDEFINED;
             topicId = predefined;
-        } else if (topic.length() == 2) {
+        } else if (topic.length() == 2 && topic.charAt(0) < 0x80 && topic.charAt(1) < 0x80) {
+            // a short topic name is two octets: two ASCII characters
             topicIdType = Flags.TOPIC_SHORT;
             topicId = topic.charAt(0) << 8 | topic.charAt(1);
         } else {

@@ -14,7 +14,6 @@ import java.util.Map;
 final class FilterTree {
 
     private final Node root = new Node();
-    private int size;
 
     private static final class Node {
         final Map<String, Node> children = new HashMap<>();
@@ -28,15 +27,10 @@ final class FilterTree {
         }
     }
 
-    int size() {
-        return size;
-    }
-
     void clear() {
         root.children.clear();
         root.filter = null;
         root.multiLevel = null;
-        size = 0;
     }
 
     /** Adds a filter; false when it was there already. */
@@ -55,9 +49,6 @@ final class FilterTree {
             node = node.children.computeIfAbsent(levels[last], key -> new Node());
             added = node.filter == null;
             node.filter = filter;
-        }
-        if (added) {
-            size++;
         }
         return added;
     }
@@ -86,7 +77,6 @@ final class FilterTree {
         } else {
             node.filter = null;
         }
-        size--;
         // prune the levels left empty, deepest first
         for (int i = path.size() - 1; i > 0 && path.get(i).isEmpty(); i--) {
             path.get(i - 1).children.remove(levels[i - 1]);

@@ -106,10 +106,10 @@ public final class ClientSessions {
 
     private final RedisAsyncCommands<String, String> redis;
     private final long sessionTtlSeconds;
-    /** When this instance may next write a client's deadline, and its period; evicted when another writes its session. */
+    /** When this instance may next write a client's deadline; evicted when another writes its session. */
     private final Cache<String, Touched> touched;
 
-    private record Touched(long periodSeconds, long nextNanos) {
+    private record Touched(long nextNanos) {
     }
 
     /** A client whose deadline passed, as claimed: its will (topic null when it has none) and the claim's lease. */
@@ -180,7 +180,7 @@ public final class ClientSessions {
     private CompletableFuture<Long> touch(String clientId, boolean force) {
         long now = System.nanoTime();
         // a placeholder first, so that the packets that follow do not ask too while this is on its way
-        touched.put(clientId, new Touched(0, now + Duration.ofSeconds(1).toNanos()));
+        touched.put(clientId, new Touched(now + Duration.ofSeconds(1).toNanos()));
         return redis.<Long>eval(TOUCH_SCRIPT, ScriptOutputType.INTEGER,
                         new String[] {SESSION_PREFIX + clientId, DEADLINES},
                         Long.toString(System.currentTimeMillis()), clientId)
@@ -189,7 +189,7 @@ public final class ClientSessions {
                     if (period != null) {
                         long every = period == 0 ? Duration.ofMinutes(1).toNanos()
                                 : Math.max(Duration.ofSeconds(1).toNanos(), Duration.ofMillis(period * 50).toNanos());
-                        touched.put(clientId, new Touched(period, now + every));
+                        touched.put(clientId, new Touched(now + every));
                     }
                 });
     }
