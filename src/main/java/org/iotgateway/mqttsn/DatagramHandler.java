@@ -47,6 +47,9 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final boolean portInKey;
     private final int gatewayId;
     private final int maxTopicNameLength;
+    private final int maxClientIdLength;
+    private final long maxStoreKeys;
+    private final SourceRanges qosMinusOneSources;
     private ReplyWriter replies;
     private EventLoop loop;
     /**
@@ -64,11 +67,14 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         this.metrics = metrics;
         this.log = log;
         MqttSnEndpoint endpoint = consumer.getEndpoint();
-        this.floodGuard = new FloodGuard(endpoint.getFloodLimit());
-        this.predefinedTopics = predefinedTopics;
         this.portInKey = endpoint.isUsePortNumberInClientStore();
+        this.floodGuard = new FloodGuard(endpoint.getFloodLimit(), portInKey);
+        this.predefinedTopics = predefinedTopics;
         this.gatewayId = endpoint.getGatewayId();
         this.maxTopicNameLength = endpoint.getMaxTopicNameLength();
+        this.maxClientIdLength = endpoint.getMaxClientIdLength();
+        this.maxStoreKeys = endpoint.getMaxStoreKeys();
+        this.qosMinusOneSources = endpoint.qosMinusOneSourceRanges();
     }
 
     @Override
@@ -144,20 +150,45 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             peer.reply(Encoder.connack(ReturnCode.NOT_SUPPORTED));
             return;
         }
-        // with the Will flag, CONNACK follows WILLTOPIC and WILLMSG; any instance may receive those
-        CompletableFuture<Void> bound = store.connect(peer.clientKey(), peer.sharedKey(), connect.clientId(),
-                connect.cleanSession()).toCompletableFuture();
+        String clientId = connect.clientId();
+        if (clientId.length() > maxClientIdLength) {
+            refuse(Refusal.CLIENT_ID_LENGTH, "client id of " + clientId.length() + " characters, more than " + maxClientIdLength, peer);
+            peer.reply(Encoder.connack(ReturnCode.NOT_SUPPORTED));
+            return;
+        }
+        if (maxStoreKeys > 0 && store.keyCount() >= maxStoreKeys && !clientId.equals(cachedClientId(peer))) {
+            refuse(Refusal.STORE_FULL, "the store holds " + store.keyCount() + " keys, the most allowed is " + maxStoreKeys, peer);
+            peer.reply(Encoder.connack(ReturnCode.CONGESTION));
+            return;
+        }
+        // the address's count of clients first: a refused client leaves nothing in the store
+        onLoop(peer, store.connect(peer.clientKey(), peer.sharedKey(), peer.addressKey(), clientId, connect.cleanSession()),
+                (admitted, e) -> {
+                    if (e != null) {
+                        storeFailed("CONNECT", e, peer);
+                        peer.reply(Encoder.connack(ReturnCode.CONGESTION));
+                    } else if (!admitted) {
+                        refuse(Refusal.CLIENTS_PER_ADDRESS, "client " + clientId + " would be one client too many at this address", peer);
+                        peer.reply(Encoder.connack(ReturnCode.CONGESTION));
+                    } else {
+                        startSession(peer, connect);
+                    }
+                });
+    }
+
+    private void startSession(Peer peer, Message.Connect connect) {
         CompletableFuture<Void> cleared = connect.cleanSession()
                 ? consumer.clearSubscriptions(connect.clientId()).toCompletableFuture()
                 : CompletableFuture.completedFuture(null);
         CompletableFuture<Void> session = sessions.connect(connect.clientId(), peer.address(), connect.duration(), connect.will(),
                 connect.cleanSession())
                 .toCompletableFuture();
-        onLoop(peer, CompletableFuture.allOf(bound, session, cleared), (ok, e) -> {
+        onLoop(peer, CompletableFuture.allOf(session, cleared), (ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
                 peer.reply(Encoder.connack(ReturnCode.CONGESTION));
             } else {
+                // with the Will flag, CONNACK follows WILLTOPIC and WILLMSG; any instance may receive those
                 peer.reply(connect.will() ? Encoder.willtopicreq() : Encoder.connack(ReturnCode.ACCEPTED));
             }
         });
@@ -170,7 +201,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private void onWillTopic(Peer peer, Message.WillTopic will) {
         String refusal = will.topic() == null ? null : TopicNames.refusal(will.topic(), maxTopicNameLength);
         if (refusal != null) {
-            log.warn("will refused", refusal + ": answered not supported", peer);
+            refuse(Refusal.TOPIC_NAME, "will topic: " + refusal, peer);
             peer.reply(will.update() ? Encoder.willtopicresp(ReturnCode.NOT_SUPPORTED) : Encoder.connack(ReturnCode.NOT_SUPPORTED));
             return;
         }
@@ -287,8 +318,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private void onRegister(Peer peer, Message.Register register) {
         String refusal = TopicNames.refusal(register.topicName(), maxTopicNameLength);
         if (refusal != null) {
-            metrics.registerRefused();
-            log.warn("REGISTER refused", refusal + ": answered not supported", peer);
+            refuse(Refusal.TOPIC_NAME, "REGISTER: " + refusal, peer);
             peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.NOT_SUPPORTED));
             return;
         }
@@ -298,6 +328,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
                 storeFailed("REGISTER", e, peer);
                 congestion.run();
             } else if (id == 0) {
+                refuse(Refusal.TOPICS_PER_CLIENT, "REGISTER: client " + clientId + " has registered the most topic names allowed", peer);
                 peer.reply(Encoder.regack(0, register.msgId(), ReturnCode.NOT_SUPPORTED));
             } else {
                 peer.reply(Encoder.regack(id, register.msgId(), ReturnCode.ACCEPTED));
@@ -309,11 +340,18 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         if (publish.qos() == -1) {
             // QoS -1 needs no session: only predefined ids and short names can be resolved
             String topic = topicWithoutSession(publish);
+            String clientId = cachedClientId(peer);
             if (topic == null) {
                 reject(peer, publish, publish.topicIdType() == Flags.TOPIC_NORMAL
                         ? ReturnCode.NOT_SUPPORTED : ReturnCode.INVALID_TOPIC_ID);
+            } else if (publish.topicIdType() == Flags.TOPIC_SHORT && clientId == null
+                       && !qosMinusOneSources.includes(peer.sender())) {
+                // a short name is any two characters: from anyone, every datagram would be a message
+                refuse(Refusal.QOS_MINUS_ONE_SOURCE, "QoS -1 PUBLISH to short topic " + topic
+                        + " from a source not in qosMinusOneSources and not connected", peer);
+                reject(peer, publish, ReturnCode.NOT_SUPPORTED);
             } else {
-                consumer.dispatch(peer, publish, cachedClientId(peer), topic, receivedAt);
+                consumer.dispatch(peer, publish, clientId, topic, receivedAt);
             }
             return;
         }
@@ -552,6 +590,11 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         log.warn("PUBLISH rejected", "topic id " + publish.topicId() + " (type " + publish.topicIdType() + "): "
                 + ReturnCode.label(returnCode), peer);
         peer.reply(Encoder.puback(publish.topicId(), publish.msgId(), returnCode));
+    }
+
+    private void refuse(Refusal reason, String detail, Peer peer) {
+        metrics.refused(reason);
+        log.warn("refused (" + reason.label() + ")", detail, peer);
     }
 
     private void storeFailed(String what, Throwable e, Object peer) {

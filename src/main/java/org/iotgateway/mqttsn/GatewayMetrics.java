@@ -23,7 +23,7 @@ final class GatewayMetrics {
     private final Counter[] publishes = new Counter[4];
     private final Counter unknownClient;
     private final Counter storeErrors;
-    private final Counter registersRefused;
+    private final Map<Refusal, Counter> refused = new EnumMap<>(Refusal.class);
     private final Counter retriesHeld;
     private final Counter clientsLost;
     private final Counter willsPublished;
@@ -46,9 +46,10 @@ final class GatewayMetrics {
         }
         unknownClient = Counter.builder("mqttsn.publishes").tag("port", portTag).tag("result", "unknown_client")
                 .description("PUBLISH messages by the return code they were answered with").register(registry);
-        registersRefused = Counter.builder("mqttsn.registers.refused").tag("port", portTag)
-                .description("REGISTER messages answered not supported: a wildcard, an empty or a too long topic name")
-                .register(registry);
+        for (Refusal reason : Refusal.values()) {
+            refused.put(reason, Counter.builder("mqttsn.refused").tag("port", portTag).tag("reason", reason.label())
+                    .description("Valid messages refused by a limit and answered with a return code, by reason").register(registry));
+        }
         retriesHeld = Counter.builder("mqttsn.retries.held").tag("port", portTag)
                 .description("DUP retries of a reading still waiting for its answer: not published again, answered with the first's outcome")
                 .register(registry);
@@ -99,8 +100,8 @@ final class GatewayMetrics {
         unknownClient.increment();
     }
 
-    void registerRefused() {
-        registersRefused.increment();
+    void refused(Refusal reason) {
+        refused.get(reason).increment();
     }
 
     void retryHeld() {

@@ -116,8 +116,10 @@ public class MqttSnConsumer extends DefaultConsumer {
         store = new SessionStore(endpoint.getValkeyConnectionString(),
                 java.time.Duration.ofSeconds(endpoint.getSessionTtlSeconds()),
                 java.time.Duration.ofSeconds(endpoint.getTtlRefreshIntervalSeconds()),
-                endpoint.getNearCacheSize(), java.time.Duration.ofSeconds(endpoint.getNearCacheTtlSeconds()),
-                java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()), TopicNames.MAX_TOPIC_ID);
+                endpoint.getNearCacheSize(), endpoint.getNearCacheMaxTopicBytes(),
+                java.time.Duration.ofSeconds(endpoint.getNearCacheTtlSeconds()),
+                java.time.Duration.ofMillis(endpoint.getStoreTimeoutMillis()),
+                Math.min(endpoint.getMaxTopicsPerClient(), TopicNames.MAX_TOPIC_ID), endpoint.getMaxClientsPerAddress());
         storeCheck.register(getEndpoint().getCamelContext());
         if (endpoint.getRouteThreads() > 0) {
             // unbounded queue: what waits there is bounded by maxInFlight, and a refusal would break a device's order
@@ -151,8 +153,14 @@ public class MqttSnConsumer extends DefaultConsumer {
                     .bind(address).sync().channel();
             channels.add(channel);
         }
-        LOG.info("MQTT-SN gateway listening on udp {}:{} ({} socket{})", endpoint.getHost(), endpoint.getPort(), sockets,
-                sockets > 1 ? "s" : "");
+        int granted = channels.get(0).config().getOption(ChannelOption.SO_RCVBUF);
+        LOG.info("MQTT-SN gateway listening on udp {}:{} ({} socket{}, receive buffer {} bytes)", endpoint.getHost(),
+                endpoint.getPort(), sockets, sockets > 1 ? "s" : "", granted);
+        if (granted < endpoint.getReceiveBufferSize()) {
+            // Linux reports twice what it accounts for; less than asked means net.core.rmem_max capped it
+            LOG.warn("The kernel granted a receive buffer of {} bytes for the {} asked (receiveBufferSize): raise"
+                     + " net.core.rmem_max to absorb bursts", granted, endpoint.getReceiveBufferSize());
+        }
         if (endpoint.hasDownlink()) {
             bindingThread = getEndpoint().getCamelContext().getExecutorServiceManager()
                     .newSingleThreadExecutor(this, "mqttsn-downlink-bindings");
@@ -356,6 +364,9 @@ public class MqttSnConsumer extends DefaultConsumer {
 
     /** Every keepAliveCheckMillis: clients lost, downlink due again. */
     private void supervise() {
+        if (getEndpoint().getMaxStoreKeys() > 0) {
+            store.countKeys();
+        }
         superviseKeepAlive();
         Downlink messages = downlink;
         if (messages != null) {

@@ -62,6 +62,27 @@ public class MqttSnEndpoint extends DefaultEndpoint {
               description = "The longest topic name accepted at REGISTER, in UTF-8 bytes; longer ones are answered not"
                             + " supported (rc 3). 255 is the longest AMQP routing key.")
     private int maxTopicNameLength = 255;
+    @UriParam(label = "security", defaultValue = "23",
+              description = "The longest client id accepted at CONNECT, in characters; longer ones are answered not supported"
+                            + " (rc 3). MQTT-SN 1.2 allows 1 to 23; a larger value accepts devices that send longer ids.")
+    private int maxClientIdLength = 23;
+    @UriParam(label = "security", defaultValue = "100",
+              description = "Topic names one client may register; REGISTER beyond them is answered not supported (rc 3)."
+                            + " With maxTopicNameLength this bounds a client's bytes in the store (100 x 255 bytes).")
+    private int maxTopicsPerClient = 100;
+    @UriParam(label = "security", defaultValue = "1000",
+              description = "Client ids that may connect from one source address (ip) within the session TTL; a new one"
+                            + " beyond them is answered congestion (rc 1). 0: no limit.")
+    private int maxClientsPerAddress = 1000;
+    @UriParam(label = "security", defaultValue = "10000000",
+              description = "Keys in the store's database beyond which CONNECT of a client the gateway does not hold is"
+                            + " answered congestion (rc 1); checked every second. 0: no limit.")
+    private long maxStoreKeys = 10_000_000;
+    @UriParam(label = "security",
+              description = "Sources whose QoS -1 PUBLISH with a short topic name is accepted without a connection:"
+                            + " addresses or CIDR blocks separated by commas (10.0.0.0/8,192.0.2.7), or * for any, as the"
+                            + " Python gateway did. Empty: only predefined topic ids, and clients connected from that address.")
+    private String qosMinusOneSources;
     @UriParam(defaultValue = "false",
               description = "Answer an accepted QoS 0 PUBLISH with PUBACK, as the Python gateway did (the specification sends none).")
     private boolean ackQos0;
@@ -117,16 +138,22 @@ public class MqttSnEndpoint extends DefaultEndpoint {
               description = "Readings in flight (received, not yet confirmed) before new ones are answered with congestion (rc 1).")
     private int maxInFlight = 10000;
     @UriParam(defaultValue = "1000",
-              description = "Datagrams per second accepted from one source address; the rest are dropped. 0 turns the guard off.")
+              description = "Datagrams per second accepted from one source address (ip; ip:port with"
+                            + " usePortNumberInClientStore), with bursts of as many; the rest are dropped. 0 turns the guard off.")
     private int floodLimit = 1000;
-    @UriParam(defaultValue = "200000", description = "Clients (and their topic lists) kept in the near cache.")
+    @UriParam(defaultValue = "200000", description = "Clients kept in the near cache.")
     private long nearCacheSize = 200000;
+    @UriParam(defaultValue = "67108864",
+              description = "Bytes of topic names kept in the near cache (64 MiB), counted as the heap holds them.")
+    private long nearCacheMaxTopicBytes = 64L * 1024 * 1024;
     @UriParam(defaultValue = "3600",
               description = "Seconds a near-cache entry lives; invalidations from the store usually evict it sooner.")
     private long nearCacheTtlSeconds = 3600;
     @UriParam(defaultValue = "2000", description = "Milliseconds to wait for the store before answering congestion.")
     private long storeTimeoutMillis = 2000;
-    @UriParam(defaultValue = "4194304", description = "SO_RCVBUF of the UDP socket, to absorb bursts.")
+    @UriParam(defaultValue = "4194304",
+              description = "SO_RCVBUF of the UDP socket in bytes, to absorb bursts; the kernel caps it at net.core.rmem_max"
+                            + " (the size it granted is logged).")
     private int receiveBufferSize = 4 * 1024 * 1024;
     @UriParam(defaultValue = "20",
               description = "On stop, seconds to wait for readings in flight to be confirmed before the socket closes.")
@@ -249,6 +276,11 @@ public class MqttSnEndpoint extends DefaultEndpoint {
     }
 
     /** Where ADVERTISE goes, or null when {@link #getAdvertiseAddress()} is empty. */
+    /** The sources named by {@link #getQosMinusOneSources()}. */
+    SourceRanges qosMinusOneSourceRanges() {
+        return SourceRanges.parse(qosMinusOneSources, "qosMinusOneSources");
+    }
+
     public InetSocketAddress advertiseSocketAddress() {
         if (advertiseAddress == null || advertiseAddress.isBlank()) {
             return null;
@@ -283,6 +315,54 @@ public class MqttSnEndpoint extends DefaultEndpoint {
 
     public void setAdvertiseIntervalSeconds(int advertiseIntervalSeconds) {
         this.advertiseIntervalSeconds = advertiseIntervalSeconds;
+    }
+
+    public int getMaxClientIdLength() {
+        return maxClientIdLength;
+    }
+
+    public void setMaxClientIdLength(int maxClientIdLength) {
+        this.maxClientIdLength = maxClientIdLength;
+    }
+
+    public int getMaxTopicsPerClient() {
+        return maxTopicsPerClient;
+    }
+
+    public void setMaxTopicsPerClient(int maxTopicsPerClient) {
+        this.maxTopicsPerClient = maxTopicsPerClient;
+    }
+
+    public int getMaxClientsPerAddress() {
+        return maxClientsPerAddress;
+    }
+
+    public void setMaxClientsPerAddress(int maxClientsPerAddress) {
+        this.maxClientsPerAddress = maxClientsPerAddress;
+    }
+
+    public long getMaxStoreKeys() {
+        return maxStoreKeys;
+    }
+
+    public void setMaxStoreKeys(long maxStoreKeys) {
+        this.maxStoreKeys = maxStoreKeys;
+    }
+
+    public String getQosMinusOneSources() {
+        return qosMinusOneSources;
+    }
+
+    public void setQosMinusOneSources(String qosMinusOneSources) {
+        this.qosMinusOneSources = qosMinusOneSources;
+    }
+
+    public long getNearCacheMaxTopicBytes() {
+        return nearCacheMaxTopicBytes;
+    }
+
+    public void setNearCacheMaxTopicBytes(long nearCacheMaxTopicBytes) {
+        this.nearCacheMaxTopicBytes = nearCacheMaxTopicBytes;
     }
 
     public int getMaxTopicNameLength() {

@@ -42,7 +42,17 @@ final class Peer {
 
     /** ip, with /node for a client behind a forwarder, as the Python gateway keys clients by default; null with the port setting. */
     String sharedKey() {
-        return portInKey ? null : withNode(NetUtil.toAddressString(sender.getAddress()));
+        return portInKey ? null : addressKey();
+    }
+
+    /** ip, with /node for a client behind a forwarder, whichever key clients are bound by: clients are counted per address. */
+    String addressKey() {
+        return withNode(NetUtil.toAddressString(sender.getAddress()));
+    }
+
+    /** The sender's UDP address (the forwarder's, for a client behind one). */
+    InetSocketAddress sender() {
+        return sender;
     }
 
     private String withNode(String key) {

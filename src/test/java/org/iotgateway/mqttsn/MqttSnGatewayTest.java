@@ -47,7 +47,8 @@ class MqttSnGatewayTest {
     static void startGateway() throws Exception {
         gateway = RunningGateway.startOnly("mqttsn", Map.of(
                 "mqttsn.use-port-number-in-client-store", "true",
-                "mqttsn.predefined-topics", "5=alarms/fire,1=forwarded/readings"));
+                "mqttsn.predefined-topics", "5=alarms/fire,1=forwarded/readings",
+                "mqttsn.qos-minus-one-sources", "127.0.0.1"));
         store = new StoreClient(gateway.valkeyUrl());
         redis = store.commands();
     }
@@ -137,7 +138,7 @@ class MqttSnGatewayTest {
         // a short topic name is a topic name too
         assertThat(device.exchange(bytes("09 0c 22 2b 61 00 26", "hi"))).isEqualTo("07 0d 2b 61 00 26 02");
         assertThat(readings.next(Duration.ofMillis(300))).as("nothing published on a wildcard").isNull();
-        assertThat(gateway.metrics()).containsPattern("mqttsn_registers_refused_total\\{[^}]*} [1-9]");
+        assertThat(gateway.metrics()).containsPattern("mqttsn_refused_total\\{[^}]*reason=\"topic_name\"[^}]*} [1-9]");
     }
 
     private static byte[] register(int msgId, String topicName) {
@@ -244,7 +245,7 @@ class MqttSnGatewayTest {
     }
 
     @Test
-    void should_accept_qos_minus_one_with_predefined_and_short_topics_without_a_session() throws Exception {
+    void should_accept_qos_minus_one_with_predefined_and_short_topics_without_a_session_from_a_listed_source() throws Exception {
         device.send(bytes("09 0c 61 00 05 00 00", "m1"));
         device.send(bytes("09 0c 62 78 79 00 00", "m2"));
         Delivery first = readings.next(Duration.ofSeconds(5));

@@ -44,6 +44,11 @@ public final class UdpClient implements AutoCloseable {
         return this;
     }
 
+    /** The device's IP address as the gateway sees it. */
+    public String localAddress() {
+        return socket.getLocalAddress().getHostAddress();
+    }
+
     public int localPort() {
         return socket.getLocalPort();
     }

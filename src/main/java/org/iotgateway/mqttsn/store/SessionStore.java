@@ -2,6 +2,9 @@ package org.iotgateway.mqttsn.store;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +26,9 @@ import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import org.slf4j.Logger;
 import reactor.core.Disposable;
 import org.slf4j.LoggerFactory;
@@ -54,6 +60,31 @@ public final class SessionStore implements AutoCloseable {
     static final String CLIENTS_AT_PREFIX = "clients-at:";
     private static final String[] NO_TOPICS = new String[0];
 
+    /**
+     * Adds the client to the ones seen at an address unless that would make more than the limit (ARGV[3], 0: none):
+     * how many are there then, or -1 when refused.
+     */
+    private static final String ADMIT_SCRIPT = """
+            if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+              local limit = tonumber(ARGV[3])
+              if limit > 0 and redis.call('SCARD', KEYS[1]) >= limit then
+                return -1
+              end
+              redis.call('SADD', KEYS[1], ARGV[1])
+            end
+            redis.call('EXPIRE', KEYS[1], ARGV[2])
+            return redis.call('SCARD', KEYS[1])
+            """;
+
+    /** Writes a topic list back unless the key exists (someone registered since): the list as it is then. */
+    private static final String RESTORE_TOPICS_SCRIPT = """
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+              redis.call('EXPIRE', KEYS[1], ARGV[1])
+            end
+            return redis.call('LRANGE', KEYS[1], 0, -1)
+            """;
+
     /** Returns the existing id of a name, or appends it; 0 when the list already holds every usable id. */
     private static final String REGISTER_SCRIPT = """
             local position = redis.call('LPOS', KEYS[1], ARGV[1])
@@ -69,6 +100,10 @@ public final class SessionStore implements AutoCloseable {
             return id
             """;
 
+    /** The longest wait between two attempts to reconnect to the store. */
+    static final Duration RECONNECT_DELAY_MAX = Duration.ofMillis(500);
+
+    private final ClientResources resources;
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> connection;
     private final String address;
@@ -76,8 +111,19 @@ public final class SessionStore implements AutoCloseable {
     private final long sessionTtlSeconds;
     private final long ttlRefreshNanos;
     private final int maxTopicsPerClient;
+    private final int maxClientsPerAddress;
+    private final long maxCachedClients;
     private final Cache<String, ClientEntry> clients;
     private final Cache<String, String[]> topics;
+    /**
+     * What the near cache held when the store was emptied (FLUSHDB, or a restart without persistence) or the connection
+     * dropped: a device the store no longer knows but this instance served is written back on its next packet instead of
+     * being disconnected. An entry goes as soon as the store reports a change of its key; the store's answer always wins.
+     */
+    private volatile Map<String, ClientEntry> formerClients = new ConcurrentHashMap<>();
+    private volatile Map<String, String[]> formerTopics = new ConcurrentHashMap<>();
+    /** Keys in the store's database at the last count ({@link #countKeys()}); -1 before the first. */
+    private volatile long keyCount = -1;
     /** Bumped by every invalidation: a read that overlaps one does not fill the cache with what it read. */
     private final AtomicLong invalidations = new AtomicLong();
     private final Disposable reconnects;
@@ -113,11 +159,20 @@ public final class SessionStore implements AutoCloseable {
         }
     }
 
-    public SessionStore(String connectionString, Duration sessionTtl, Duration ttlRefreshInterval,
-                        long maxCachedClients, Duration cacheTtl, Duration commandTimeout, int maxTopicsPerClient) {
+    /**
+     * @param maxCachedTopicBytes  bytes of topic names the near cache holds, as counted by {@link #heapBytes(String[])}
+     * @param maxClientsPerAddress client ids that may connect from one address (0: no limit)
+     */
+    public SessionStore(String connectionString, Duration sessionTtl, Duration ttlRefreshInterval, long maxCachedClients,
+                        long maxCachedTopicBytes, Duration cacheTtl, Duration commandTimeout, int maxTopicsPerClient,
+                        int maxClientsPerAddress) {
         RedisURI uri = ValkeyUri.parse(connectionString);
         this.address = uri.getHost() + ":" + uri.getPort();
-        this.client = RedisClient.create(uri);
+        // reconnect within half a second of the store's return (Lettuce's default backs off to 30 s)
+        this.resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), RECONNECT_DELAY_MAX, 2, TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -126,8 +181,11 @@ public final class SessionStore implements AutoCloseable {
         this.sessionTtlSeconds = sessionTtl.toSeconds();
         this.ttlRefreshNanos = ttlRefreshInterval.toNanos();
         this.maxTopicsPerClient = maxTopicsPerClient;
+        this.maxClientsPerAddress = maxClientsPerAddress;
+        this.maxCachedClients = maxCachedClients;
         this.clients = Caffeine.newBuilder().maximumSize(maxCachedClients).expireAfterWrite(cacheTtl).build();
-        this.topics = Caffeine.newBuilder().maximumSize(maxCachedClients).expireAfterWrite(cacheTtl).build();
+        this.topics = Caffeine.newBuilder().maximumWeight(maxCachedTopicBytes)
+                .<String, String[]>weigher((clientId, names) -> heapBytes(names)).expireAfterWrite(cacheTtl).build();
         this.connection = client.connect(StringCodec.UTF8, uri);
         this.redis = connection.async();
         this.sessions = new ClientSessions(redis, sessionTtl, maxCachedClients);
@@ -140,29 +198,43 @@ public final class SessionStore implements AutoCloseable {
     }
 
     /**
-     * CONNECT: binds the address to the client id and, for a clean session, forgets its topics. With a shared key
-     * (the Python gateway's {@code client:{ip}}) that key is written and the client joins the ones seen at that
-     * address; the exact address ({@code client:{ip}:{port}}) is then written only when several clients connected from
-     * there, so that a lone device whose NAT gives it a new port each time it wakes does not leave a key per port.
+     * CONNECT: admits the client at its address ({@code clients-at:{ip}}, the client ids seen there, at most
+     * {@code maxClientsPerAddress}), then binds the address to the client id and, for a clean session, forgets its
+     * topics. False, with nothing written, when the address already has its most clients.
+     * <p>
+     * With a shared key (the Python gateway's {@code client:{ip}}) that key is written; the exact address
+     * ({@code client:{ip}:{port}}) is then written only when several clients connected from there, so that a lone
+     * device whose NAT gives it a new port each time it wakes does not leave a key per port.
+     *
+     * @param addressKey the source address without port, whichever key the clients are bound by
      */
-    public CompletionStage<Void> connect(String clientKey, String sharedKey, String clientId, boolean cleanSession) {
+    public CompletionStage<Boolean> connect(String clientKey, String sharedKey, String addressKey, String clientId,
+                                            boolean cleanSession) {
+        return redis.<Long>eval(ADMIT_SCRIPT, ScriptOutputType.INTEGER, new String[] {CLIENTS_AT_PREFIX + addressKey},
+                        clientId, Long.toString(sessionTtlSeconds), Integer.toString(maxClientsPerAddress))
+                .thenCompose(seenThere -> seenThere < 0 ? CompletableFuture.completedFuture(false)
+                        : bind(clientKey, sharedKey, clientId, cleanSession, seenThere).thenApply(ok -> true));
+    }
+
+    private CompletionStage<Void> bind(String clientKey, String sharedKey, String clientId, boolean cleanSession,
+                                       long seenThere) {
         SetArgs ttl = SetArgs.Builder.ex(sessionTtlSeconds);
         CompletableFuture<?> bound;
         if (sharedKey == null) {
             bound = redis.set(CLIENT_PREFIX + clientKey, clientId, ttl).toCompletableFuture();
         } else {
-            String connected = CLIENTS_AT_PREFIX + sharedKey;
             redis.set(CLIENT_PREFIX + sharedKey, clientId, ttl);
-            redis.sadd(connected, clientId);
-            redis.expire(connected, sessionTtlSeconds);
-            bound = redis.scard(connected).toCompletableFuture().thenCompose(count -> count > 1
-                    ? redis.set(CLIENT_PREFIX + clientKey, clientId, ttl).toCompletableFuture().thenApply(ok -> null)
-                    : redis.del(CLIENT_PREFIX + clientKey).toCompletableFuture().thenApply(ok -> null));
+            bound = (seenThere > 1 ? redis.set(CLIENT_PREFIX + clientKey, clientId, ttl) : redis.del(CLIENT_PREFIX + clientKey))
+                    .toCompletableFuture();
         }
         CompletableFuture<?> cleared = cleanSession
                 ? redis.del(TOPIC_PREFIX + clientId).toCompletableFuture()
                 : CompletableFuture.completedFuture(null);
         return CompletableFuture.allOf(bound, cleared).thenRun(() -> {
+            formerClients.remove(clientKey);
+            if (cleanSession) {
+                formerTopics.remove(clientId);
+            }
             ClientEntry entry = new ClientEntry(clientId);
             entry.ttlRefreshedAt = System.nanoTime();
             clients.put(clientKey, entry);
@@ -216,6 +288,35 @@ public final class SessionStore implements AutoCloseable {
      * server's invalidations keep right: every CONNECT at that address rewrites it.
      */
     public CompletionStage<String> clientId(String clientKey, String sharedKey) {
+        CompletionStage<String> known = knownClientId(clientKey, sharedKey);
+        return formerClients.isEmpty() ? known
+                : known.thenCompose(clientId -> clientId != null ? CompletableFuture.completedFuture(clientId)
+                        : restoreClient(clientKey, sharedKey));
+    }
+
+    /**
+     * The store does not know the address, but this instance served a client there before the store was emptied or
+     * its connection dropped: the binding is written back as a CONNECT that keeps the session would write it.
+     */
+    private CompletionStage<String> restoreClient(String clientKey, String sharedKey) {
+        ClientEntry former = formerClients.get(clientKey);
+        if ((former == null || former.clientId == null) && sharedKey != null) {
+            former = formerClients.get(sharedKey);
+        }
+        if (former == null || former.clientId == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String clientId = former.clientId;
+        CompletionStage<Long> seenThere = sharedKey == null ? CompletableFuture.completedFuture(1L)
+                : redis.eval(ADMIT_SCRIPT, ScriptOutputType.INTEGER, new String[] {CLIENTS_AT_PREFIX + sharedKey},
+                        clientId, Long.toString(sessionTtlSeconds), "0");
+        return seenThere.thenCompose(seen -> bind(clientKey, sharedKey, clientId, false, seen)).thenApply(ok -> {
+            LOG.info("Client {} at {} was missing from the store: written back from this instance's memory", clientId, clientKey);
+            return clientId;
+        });
+    }
+
+    private CompletionStage<String> knownClientId(String clientKey, String sharedKey) {
         ClientEntry cached = clients.getIfPresent(clientKey);
         if (cached != null) {
             return CompletableFuture.completedFuture(cached.clientId);
@@ -287,7 +388,7 @@ public final class SessionStore implements AutoCloseable {
         }
         // not cached, or registered since the cache was filled (perhaps through another instance): read the list again
         long seen = invalidations.get();
-        return redis.lrange(TOPIC_PREFIX + clientId, 0, -1).thenApply(list -> {
+        return topicList(clientId).thenApply(list -> {
             String[] names = list.toArray(NO_TOPICS);
             if (invalidations.get() == seen) {
                 topics.put(clientId, names);
@@ -297,13 +398,29 @@ public final class SessionStore implements AutoCloseable {
     }
 
     /**
-     * REGISTER: the id of the name for this client, registering it when new; 0 when the client has used up the ids.
-     * A name registered twice keeps its first id.
+     * The client's topic names as the store has them; when it has none but this instance held some before the store
+     * was emptied, those are written back first (the ids the device was given stay its ids).
+     */
+    private CompletionStage<List<String>> topicList(String clientId) {
+        String[] former = formerTopics.remove(clientId);
+        if (former == null || former.length == 0) {
+            return redis.lrange(TOPIC_PREFIX + clientId, 0, -1);
+        }
+        String[] args = new String[former.length + 1];
+        args[0] = Long.toString(sessionTtlSeconds);
+        System.arraycopy(former, 0, args, 1, former.length);
+        return redis.<List<String>>eval(RESTORE_TOPICS_SCRIPT, ScriptOutputType.MULTI, new String[] {TOPIC_PREFIX + clientId}, args);
+    }
+
+    /**
+     * REGISTER: the id of the name for this client, registering it when new; 0 when the client has registered
+     * {@code maxTopicsPerClient} names. A name registered twice keeps its first id.
      */
     public CompletionStage<Integer> register(String clientId, String topicName) {
         String key = TOPIC_PREFIX + clientId;
-        return redis.<Long>eval(REGISTER_SCRIPT, ScriptOutputType.INTEGER, new String[] {key},
-                        topicName, Long.toString(sessionTtlSeconds), Integer.toString(maxTopicsPerClient))
+        CompletionStage<?> restored = formerTopics.containsKey(clientId) ? topicList(clientId) : CompletableFuture.completedFuture(null);
+        return restored.thenCompose(ok -> redis.<Long>eval(REGISTER_SCRIPT, ScriptOutputType.INTEGER, new String[] {key},
+                        topicName, Long.toString(sessionTtlSeconds), Integer.toString(maxTopicsPerClient)))
                 .thenApply(id -> {
                     topics.invalidate(clientId);
                     return id.intValue();
@@ -360,9 +477,7 @@ public final class SessionStore implements AutoCloseable {
     }
 
     private void onReconnected() {
-        invalidations.incrementAndGet();
-        clients.invalidateAll();
-        topics.invalidateAll();
+        forgetAllRemembering();
         sessions.invalidateAll();
         enableTracking();
         Runnable listener = reconnected;
@@ -379,24 +494,75 @@ public final class SessionStore implements AutoCloseable {
         List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
         Object keys = content.size() > 1 ? content.get(1) : null;
         if (!(keys instanceof List<?> list)) {
-            // a null key list means the server flushed its tracking table: anything may have changed
-            clients.invalidateAll();
-            topics.invalidateAll();
+            // a null key list means the server flushed its tracking table (FLUSHDB): anything may have changed
+            forgetAllRemembering();
             sessions.invalidateAll();
             return;
         }
         for (Object key : list) {
             String name = String.valueOf(key);
             if (name.startsWith(CLIENT_PREFIX)) {
-                clients.invalidate(name.substring(CLIENT_PREFIX.length()));
+                String clientKey = name.substring(CLIENT_PREFIX.length());
+                clients.invalidate(clientKey);
+                formerClients.remove(clientKey);
             } else if (name.startsWith(TOPIC_PREFIX)) {
-                topics.invalidate(name.substring(TOPIC_PREFIX.length()));
+                String clientId = name.substring(TOPIC_PREFIX.length());
+                topics.invalidate(clientId);
+                formerTopics.remove(clientId);
             } else if (name.startsWith(ClientSessions.SESSION_PREFIX)) {
                 sessions.invalidate(name.substring(ClientSessions.SESSION_PREFIX.length()));
             } else if (name.startsWith(Subscriptions.SUBSCRIBERS_PREFIX) && subscribersChanged != null) {
                 subscribersChanged.accept(name.substring(Subscriptions.SUBSCRIBERS_PREFIX.length()));
             }
         }
+    }
+
+    /**
+     * Empties the near cache, remembering what it held (with what it remembered already, up to the cache's size) in
+     * case the store lost it: see {@link #formerClients}.
+     */
+    private void forgetAllRemembering() {
+        invalidations.incrementAndGet();
+        Map<String, ClientEntry> keptClients = new ConcurrentHashMap<>();
+        clients.asMap().forEach((key, entry) -> {
+            if (entry.clientId != null) {
+                keptClients.put(key, entry);
+            }
+        });
+        Map<String, String[]> keptTopics = new ConcurrentHashMap<>(topics.asMap());
+        formerClients.forEach((key, entry) -> {
+            if (keptClients.size() < maxCachedClients) {
+                keptClients.putIfAbsent(key, entry);
+            }
+        });
+        formerTopics.forEach((key, names) -> {
+            if (keptTopics.size() < maxCachedClients) {
+                keptTopics.putIfAbsent(key, names);
+            }
+        });
+        clients.invalidateAll();
+        topics.invalidateAll();
+        formerClients = keptClients;
+        formerTopics = keptTopics;
+    }
+
+    /** Counts the keys in the store's database (DBSIZE, O(1)), for {@link #keyCount()}; failures leave the last count. */
+    public void countKeys() {
+        redis.dbsize().thenAccept(count -> keyCount = count);
+    }
+
+    /** Keys in the store's database at the last {@link #countKeys()}, or -1 before one answered. */
+    public long keyCount() {
+        return keyCount;
+    }
+
+    /** Bytes the heap holds for a list of topic names: the array, and each string with its content (Latin-1 or UTF-16). */
+    static int heapBytes(String[] names) {
+        long bytes = 16 + 4L * names.length;
+        for (String name : names) {
+            bytes += 24 + 16 + 2L * name.length();
+        }
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
     /** Why the store cannot be asked now, or null while it is connected. */
@@ -410,5 +576,6 @@ public final class SessionStore implements AutoCloseable {
         reconnects.dispose();
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 }
