@@ -40,6 +40,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private final ClientSessions sessions;
     /** Beyond this many datagrams waiting behind a store read, a peer's datagrams are dropped as a flood. */
     private static final int MAX_HELD_PER_PEER = 1000;
+    private static final String FLOOD_DETAIL = "more than the flood limit per second from its address";
     private final GatewayMetrics metrics;
     private final ThrottledLog log;
     private final FloodGuard floodGuard;
@@ -89,7 +90,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         long receivedAt = System.nanoTime();
         metrics.received();
         if (!floodGuard.admit(packet.sender())) {
-            drop(DropReason.FLOOD, "more than the flood limit per second", packet.sender());
+            drop(DropReason.FLOOD, FLOOD_DETAIL, packet.sender());
             return;
         }
         Frame frame;
@@ -604,6 +605,6 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     private void drop(DropReason reason, String detail, Object source) {
         metrics.dropped(reason);
-        log.warn("dropped datagram (" + reason.label() + ")", detail, source);
+        log.warn(reason.logReason(), detail, source);
     }
 }

@@ -25,6 +25,7 @@ public final class StallingProxy implements AutoCloseable {
     private final Object gate = new Object();
     private boolean stalled;
     private boolean deliveryStalled;
+    private volatile boolean down;
 
     private StallingProxy(URI broker) throws IOException {
         this.broker = broker;
@@ -70,6 +71,23 @@ public final class StallingProxy implements AutoCloseable {
     }
 
 
+    /**
+     * The broker goes away as a restarting server does: the connections through the relay are closed, and new ones are
+     * closed as soon as they are accepted, until {@link #up()}.
+     */
+    public void down() throws IOException {
+        down = true;
+        for (Socket socket : sockets) {
+            socket.close();
+        }
+        sockets.clear();
+    }
+
+    /** The broker is back: connections are relayed again. */
+    public void up() {
+        down = false;
+    }
+
     /** Stops reading what clients send; what is in flight stays in the kernel's buffers. */
     public void stall() {
         synchronized (gate) {
@@ -96,6 +114,10 @@ public final class StallingProxy implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
+                if (down) {
+                    client.close();
+                    continue;
+                }
                 Socket upstream = new Socket(broker.getHost(), broker.getPort());
                 sockets.add(client);
                 sockets.add(upstream);

@@ -21,7 +21,15 @@ public enum DropReason {
     /** The message is valid but the gateway has no client for the source address and no reply applies. */
     UNKNOWN_CLIENT;
 
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
+    /** What the log says a datagram dropped for this reason is: made once, as a flood drops one per datagram. */
+    private final String logReason = "dropped datagram (" + label + ")";
+
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return label;
+    }
+
+    public String logReason() {
+        return logReason;
     }
 }

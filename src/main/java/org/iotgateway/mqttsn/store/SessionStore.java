@@ -419,12 +419,32 @@ public final class SessionStore implements AutoCloseable {
     public CompletionStage<Integer> register(String clientId, String topicName) {
         String key = TOPIC_PREFIX + clientId;
         CompletionStage<?> restored = formerTopics.containsKey(clientId) ? topicList(clientId) : CompletableFuture.completedFuture(null);
+        long seen = invalidations.get();
         return restored.thenCompose(ok -> redis.<Long>eval(REGISTER_SCRIPT, ScriptOutputType.INTEGER, new String[] {key},
                         topicName, Long.toString(sessionTtlSeconds), Integer.toString(maxTopicsPerClient)))
                 .thenApply(id -> {
-                    topics.invalidate(clientId);
+                    cacheRegistered(clientId, topicName, id.intValue(), seen);
                     return id.intValue();
                 });
+    }
+
+    /**
+     * Keeps the near cache's list in step with a REGISTER when it can tell the new list (the name appended to the list
+     * it holds, nothing changed elsewhere meanwhile): the device's next PUBLISH, and every one while the store is
+     * unreachable, needs no round trip. Otherwise the list is read again when next needed.
+     */
+    private void cacheRegistered(String clientId, String topicName, int id, long invalidationsSeen) {
+        String[] names = topics.getIfPresent(clientId);
+        if (id == 0 || names != null && id <= names.length && topicName.equals(names[id - 1])) {
+            return;
+        }
+        if (names != null && id == names.length + 1 && invalidations.get() == invalidationsSeen) {
+            String[] longer = java.util.Arrays.copyOf(names, id);
+            longer[id - 1] = topicName;
+            topics.put(clientId, longer);
+        } else {
+            topics.invalidate(clientId);
+        }
     }
 
     /**
