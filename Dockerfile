@@ -20,6 +20,7 @@ COPY routes routes
 ENV CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION=file:/deployments/config/application.properties \
     GATEWAY_ROUTES_DIR=/deployments/routes
 USER 10001
-# MQTT-SN over UDP; live feed dashboard and WebSocket; oneM2M HTTP binding; health and metrics
+# MQTT-SN over UDP; live feed dashboard and WebSocket; oneM2M HTTP binding; health and metrics (on the container's
+# loopback only until GATEWAY_MANAGEMENT_HOST=0.0.0.0, as docker-compose.yml and camel-k/ set it)
 EXPOSE 2883/udp 8080/tcp 8282/tcp 9876/tcp
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "iot-gateway.jar"]

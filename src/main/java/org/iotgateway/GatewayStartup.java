@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.apache.camel.CamelContext;
+import org.apache.camel.ExtendedStartupListener;
 import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
@@ -65,6 +67,25 @@ final class GatewayStartup extends MainListenerSupport {
     @Override
     public void afterConfigure(BaseMainSupport main) {
         new RouteStarts(main.getCamelContext()).register();
+        PropertiesComponent properties = main.getCamelContext().getPropertiesComponent();
+        if (Boolean.parseBoolean(properties.resolveProperty("camel.management.enabled").orElse("false"))) {
+            int port = Integer.parseInt(properties.resolveProperty("camel.management.port").orElse("9876"));
+            try {
+                // the management server is one of the context's services: its router exists once the context started
+                main.getCamelContext().addStartupListener(new ExtendedStartupListener() {
+                    @Override
+                    public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+                    }
+
+                    @Override
+                    public void onCamelContextFullyStarted(CamelContext context, boolean alreadyStarted) {
+                        HealthExposureGuard.install(context, port);
+                    }
+                });
+            } catch (Exception e) {
+                throw RuntimeCamelException.wrapRuntimeCamelException(e);
+            }
+        }
     }
 
     /**

@@ -24,8 +24,13 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
 
 /**
- * HTTP in front of the feed: serves the dashboard, and lets a WebSocket handshake on the feed path through only with
- * the bearer token (when one is set). The filters of the query string ride along on the channel.
+ * HTTP in front of the feed: serves the dashboard, and lets a WebSocket handshake on the feed path through only from an
+ * allowed origin and with the bearer token (when one is set). The filters of the query string ride along on the channel.
+ * <p>
+ * Browsers send any page's WebSocket handshake wherever the page says, with that page's {@code Origin}: without the
+ * check, every web page a browser on the same network opens could read the feed. By default only the dashboard's own
+ * origin (the request's {@code Host}) is allowed; a handshake without {@code Origin} does not come from a browser page
+ * and is let through (such a client could send any Origin it liked).
  */
 final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -38,9 +43,11 @@ final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final String feedPath;
     private final byte[] bearerToken;
     private final Map<String, Asset> dashboard;
+    private final AllowedOrigins allowedOrigins;
 
-    HttpGate(String feedPath, String bearerToken, Map<String, Asset> dashboard) {
+    HttpGate(String feedPath, String bearerToken, AllowedOrigins allowedOrigins, Map<String, Asset> dashboard) {
         this.feedPath = feedPath;
+        this.allowedOrigins = allowedOrigins;
         this.bearerToken = bearerToken == null || bearerToken.isBlank() ? null : bearerToken.getBytes(StandardCharsets.UTF_8);
         this.dashboard = dashboard;
     }
@@ -73,6 +80,12 @@ final class HttpGate extends SimpleChannelInboundHandler<FullHttpRequest> {
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         String path = query.path();
         if (path.equals(feedPath)) {
+            String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+            if (origin != null && !allowedOrigins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
+                respond(ctx, request, HttpResponseStatus.FORBIDDEN, "origin " + origin
+                        + " may not open the live feed: add it to live.allowed-origins (by default only the dashboard's own)");
+                return;
+            }
             if (!authorized(request, query)) {
                 FullHttpResponse response = text(HttpResponseStatus.UNAUTHORIZED,
                         "a bearer token is required: Authorization: Bearer <token>, or ?access_token=<token>");

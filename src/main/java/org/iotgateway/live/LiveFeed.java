@@ -92,6 +92,11 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
     @UriParam(label = "consumer,security", secret = true,
               description = "Token browsers must present (Authorization: Bearer, or ?access_token=); empty: no check.")
     private String bearerToken;
+    @UriParam(label = "consumer,security",
+              description = "Web origins whose pages may open the feed (the WebSocket handshake's Origin), comma-separated:"
+                            + " https://dash.example.com,http://localhost:3000; * for any page. Empty: only the dashboard's"
+                            + " own origin. Clients that send no Origin (not a browser page) are not affected.")
+    private String allowedOrigins;
     @UriParam(label = "consumer", defaultValue = "true", description = "Serve the dashboard page at /.")
     private boolean dashboardEnabled = true;
     @UriParam(label = "consumer",
@@ -160,6 +165,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         }
         shardList = List.copyOf(created);
         Map<String, HttpGate.Asset> dashboard = dashboardEnabled ? HttpGate.dashboard(path) : Map.of();
+        AllowedOrigins origins = AllowedOrigins.parse(allowedOrigins);
         // a request over maxRequestBytes is read and answered as a bad request, and so is one sent in fragments past the
         // frame limit (the rest is dropped unread); a single frame over that limit, which bounds what a connection can
         // make the gateway hold, cannot be skipped and ends the connection with its reason (ClientHandler)
@@ -178,7 +184,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                         channel.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(maxRequestBytes))
-                                .addLast(new HttpGate(path, bearerToken, dashboard))
+                                .addLast(new HttpGate(path, bearerToken, origins, dashboard))
                                 .addLast(new WebSocketServerProtocolHandler(websocket))
                                 // a request a browser sends in fragments is handled whole
                                 .addLast(new WebSocketFrameAggregator(maxFrameBytes()))
@@ -196,10 +202,16 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         if (connection != null) {
             connection.watchSubscriptions(resyncRetained);
         }
-        LOG.info("Live feed on http://{}:{}/ (dashboard{}) and ws://{}:{}{}; bearer token {}; publishing from browsers {}",
-                host, port, dashboardEnabled ? "" : " off", host, port, path,
-                bearerToken == null || bearerToken.isBlank() ? "not required" : "required",
+        boolean open = bearerToken == null || bearerToken.isBlank();
+        LOG.info("Live feed on http://{}:{}/ (dashboard{}) and ws://{}:{}{}; bearer token {}; pages allowed: {}; publishing from browsers {}",
+                host, port, dashboardEnabled ? "" : " off", host, port, path, open ? "not required" : "required",
+                origins.isAny() ? "any" : allowedOrigins == null || allowedOrigins.isBlank() ? "the dashboard's own origin"
+                        : "the dashboard's own origin and " + allowedOrigins,
                 publishAllowList.isEmpty() ? "off" : "allowed to " + publishAllowList);
+        if (open && !((InetSocketAddress) server.localAddress()).getAddress().isLoopbackAddress()) {
+            LOG.warn("The live feed needs no token and listens beyond this machine: anyone who reaches {}:{} reads every"
+                     + " message it carries (set live.bearer-token, or live.host=127.0.0.1)", host, port);
+        }
     }
 
     private void registerMetrics() {
@@ -434,6 +446,14 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
 
     public void setMaxRequestBytes(int maxRequestBytes) {
         this.maxRequestBytes = maxRequestBytes;
+    }
+
+    public String getAllowedOrigins() {
+        return allowedOrigins;
+    }
+
+    public void setAllowedOrigins(String allowedOrigins) {
+        this.allowedOrigins = allowedOrigins;
     }
 
     public String getBearerToken() {

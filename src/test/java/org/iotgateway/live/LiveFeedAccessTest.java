@@ -35,6 +35,7 @@ class LiveFeedAccessTest {
     static void startGateway() throws Exception {
         prefix = "it-" + UUID.randomUUID().toString().substring(0, 8);
         gateway = RunningGateway.startOnly("live", Map.of("live.bearer-token", TOKEN,
+                "live.allowed-origins", "https://dash.example.com",
                 "live.client-publish-topics", prefix + "/commands/#@1," + prefix + "/lamp"));
         gateway.awaitMqttReady("liveMqtt");
     }
@@ -114,6 +115,21 @@ class LiveFeedAccessTest {
     private static double rejectedRequests() throws Exception {
         Matcher counter = Pattern.compile("(?m)^live_requests_rejected_total\\{[^}]*} (\\S+)$").matcher(gateway.metrics());
         return counter.find() ? Double.parseDouble(counter.group(1)) : 0;
+    }
+
+    @Test
+    void should_let_only_pages_of_the_dashboards_own_or_an_allowed_origin_open_the_feed() {
+        String quiet = "/ws?filter=" + prefix + "/quiet&access_token=" + TOKEN;
+        assertThatThrownBy(() -> WsClient.connect(URI.create("ws://" + base() + quiet), Map.of("Origin", "https://evil.example")))
+                .isInstanceOf(CompletionException.class).hasStackTraceContaining("status code 403");
+        assertThatThrownBy(() -> WsClient.connect(URI.create("ws://" + base() + quiet), Map.of("Origin", "null")))
+                .as("a sandboxed page").isInstanceOf(CompletionException.class).hasStackTraceContaining("status code 403");
+        for (String origin : new String[] {"http://" + base(), "https://dash.example.com", "https://DASH.example.com:443"}) {
+            try (WsClient page = WsClient.connect(URI.create("ws://" + base() + quiet), Map.of("Origin", origin))) {
+                page.send("{\"subscribe\":[\"x\"]}");
+                assertThat(page.awaitMessages(1)).as(origin).containsExactly("{\"subscribed\":[\"x\"]}");
+            }
+        }
     }
 
     @Test
