@@ -16,6 +16,7 @@ import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.support.service.ServiceSupport;
+import org.iotgateway.onem2m.DeadlineNettyHttpComponent;
 import org.iotgateway.reload.RouteFileReloader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,9 @@ final class GatewayStartup extends MainListenerSupport {
         PropertiesComponent properties = main.getCamelContext().getPropertiesComponent();
         EnvFiles.apply(properties);
         checkManagementPort(properties);
+        // netty-http with a deadline for whole requests, which camel-netty-http lacks (the oneM2M binding's HTTP port)
+        main.getCamelContext().addComponent("netty-http", new DeadlineNettyHttpComponent(
+                Long.parseLong(properties.resolveProperty("onem2m.http-read-timeout-millis").orElse("10000"))));
         Path routesDir = Path.of(properties.resolveProperty("gateway.routes-dir").orElse("routes"));
         List<String> groups = enabledGroups(routesDir, properties);
         if (groups.isEmpty()) {

@@ -44,6 +44,7 @@ import org.apache.camel.spi.UriParams;
 import org.apache.camel.support.DefaultConsumer;
 import org.apache.camel.support.service.ServiceSupport;
 import org.iotgateway.GatewayMeters;
+import org.iotgateway.RequestDeadline;
 import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
 import org.iotgateway.mqtt.Subscription;
@@ -97,6 +98,10 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                             + " https://dash.example.com,http://localhost:3000; * for any page. Empty: only the dashboard's"
                             + " own origin. Clients that send no Origin (not a browser page) are not affected.")
     private String allowedOrigins;
+    @UriParam(label = "consumer,security", defaultValue = "10000",
+              description = "Milliseconds a client has to send a whole HTTP request (the dashboard's files, the WebSocket"
+                            + " handshake), from connecting or from the last answer; slower connections are closed.")
+    private long httpReadTimeoutMillis = 10_000;
     @UriParam(label = "consumer", defaultValue = "true", description = "Serve the dashboard page at /.")
     private boolean dashboardEnabled = true;
     @UriParam(label = "consumer",
@@ -183,6 +188,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
                                 .addLast(new HttpServerCodec())
+                                .addLast(new RequestDeadline(httpReadTimeoutMillis))
                                 .addLast(new HttpObjectAggregator(maxRequestBytes))
                                 .addLast(new HttpGate(path, bearerToken, origins, dashboard))
                                 .addLast(new WebSocketServerProtocolHandler(websocket))
@@ -446,6 +452,14 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
 
     public void setMaxRequestBytes(int maxRequestBytes) {
         this.maxRequestBytes = maxRequestBytes;
+    }
+
+    public long getHttpReadTimeoutMillis() {
+        return httpReadTimeoutMillis;
+    }
+
+    public void setHttpReadTimeoutMillis(long httpReadTimeoutMillis) {
+        this.httpReadTimeoutMillis = httpReadTimeoutMillis;
     }
 
     public String getAllowedOrigins() {

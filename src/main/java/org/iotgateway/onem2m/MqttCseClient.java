@@ -54,6 +54,7 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     private MqttConnection connection;
     private String targetCseId;
     private long timeoutMillis = 10000;
+    private int maxInFlight = 256;
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private Onem2mMetrics metrics;
     private PointsOfAccess pointsOfAccess = new PointsOfAccess();
@@ -88,6 +89,16 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
         Serialization answerIn = reply;
         try {
             request = requestPrimitive(http);
+            if (pending.size() >= maxInFlight) {
+                // busy at once rather than a queue: the client retries, and the gateway's memory stays bounded
+                metrics.busy();
+                respond(http, HttpBinding.errorResponse(request, null, Onem2mException.TARGET_NOT_REACHABLE,
+                        maxInFlight + " requests already wait for " + targetCseId + ": try again shortly"), answerIn, started);
+                http.setHeader(Exchange.HTTP_RESPONSE_CODE, 503);
+                http.setHeader("Retry-After", "1");
+                callback.done(true);
+                return true;
+            }
             String originator = OneM2mTopic.mask(request.get("fr").asText());
             String key = originator + " " + request.get("rqi").asText();
             CompletableFuture<JsonNode> answer = new CompletableFuture<>();
@@ -295,6 +306,11 @@ public class MqttCseClient extends AsyncProcessorSupport implements CamelContext
     /** The AEs reached over HTTP, which learns those that register through this binding. */
     public void setPointsOfAccess(PointsOfAccess pointsOfAccess) {
         this.pointsOfAccess = pointsOfAccess;
+    }
+
+    /** Requests waiting for the CSE's response at once; more are answered busy (HTTP 503, rsc 5103, Retry-After). */
+    public void setMaxInFlight(int maxInFlight) {
+        this.maxInFlight = maxInFlight;
     }
 
     public void setTimeoutMillis(long timeoutMillis) {

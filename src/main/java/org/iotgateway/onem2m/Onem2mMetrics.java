@@ -8,7 +8,7 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * The meters of one direction of the binding ({@code direction="mqtt_to_http"|"http_to_mqtt"}): requests, responses by
- * {@code rsc}, timeouts, and the time from a request's arrival to its response.
+ * {@code rsc}, timeouts, requests answered busy, and the time from a request's arrival to its response.
  */
 final class Onem2mMetrics {
 
@@ -16,6 +16,7 @@ final class Onem2mMetrics {
     private final String direction;
     private final Counter requests;
     private final Counter timeouts;
+    private final Counter busy;
     private final Timer duration;
 
     Onem2mMetrics(MeterRegistry registry, String direction) {
@@ -25,6 +26,8 @@ final class Onem2mMetrics {
                 .description("oneM2M requests received").register(registry);
         this.timeouts = Counter.builder("onem2m.timeouts").tag("direction", direction)
                 .description("oneM2M requests whose target did not answer in time").register(registry);
+        this.busy = Counter.builder("onem2m.busy").tag("direction", direction)
+                .description("oneM2M requests answered busy (HTTP 503): the most allowed were waiting already").register(registry);
         this.duration = Timer.builder("onem2m.request.duration").tag("direction", direction)
                 .description("From a request's arrival to its response").publishPercentileHistogram().register(registry);
     }
@@ -35,6 +38,10 @@ final class Onem2mMetrics {
 
     void timeout() {
         timeouts.increment();
+    }
+
+    void busy() {
+        busy.increment();
     }
 
     void response(int rsc, long startedNanos) {

@@ -35,7 +35,7 @@ class LiveFeedAccessTest {
     static void startGateway() throws Exception {
         prefix = "it-" + UUID.randomUUID().toString().substring(0, 8);
         gateway = RunningGateway.startOnly("live", Map.of("live.bearer-token", TOKEN,
-                "live.allowed-origins", "https://dash.example.com",
+                "live.allowed-origins", "https://dash.example.com", "live.http-read-timeout-millis", "2000",
                 "live.client-publish-topics", prefix + "/commands/#@1," + prefix + "/lamp"));
         gateway.awaitMqttReady("liveMqtt");
     }
@@ -129,6 +129,33 @@ class LiveFeedAccessTest {
                 page.send("{\"subscribe\":[\"x\"]}");
                 assertThat(page.awaitMessages(1)).as(origin).containsExactly("{\"subscribed\":[\"x\"]}");
             }
+        }
+    }
+
+    @Test
+    void should_close_a_connection_that_trickles_its_request_but_keep_an_idle_websocket() throws Exception {
+        String quiet = "/ws?filter=" + prefix + "/quiet&access_token=" + TOKEN;
+        try (WsClient idle = WsClient.connect(URI.create("ws://" + base() + quiet));
+             Socket slow = new Socket("127.0.0.1", Integer.parseInt(gateway.property("live.port")))) {
+            slow.setSoTimeout(500);
+            slow.getOutputStream().write("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            long start = System.nanoTime();
+            int read = -2;
+            for (int i = 0; i < 12 && read == -2; i++) {
+                try {
+                    slow.getOutputStream().write(("X-Slow-" + i + ": y\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    read = slow.getInputStream().read();
+                } catch (java.net.SocketTimeoutException e) {
+                    read = -2;
+                } catch (java.io.IOException e) {
+                    read = -1;
+                }
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(read).as("closed").isEqualTo(-1);
+            assertThat(millis).as("ms until closed, with live.http-read-timeout-millis=2000").isBetween(1_500L, 3_500L);
+            idle.send("{\"subscribe\":[\"x\"]}");
+            assertThat(idle.awaitMessages(1)).as("a WebSocket idle for longer is kept").containsExactly("{\"subscribed\":[\"x\"]}");
         }
     }
 
