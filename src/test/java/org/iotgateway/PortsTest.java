@@ -40,9 +40,9 @@ class PortsTest {
 
     @Test
     void should_stop_the_start_with_the_reason_when_the_management_port_is_in_use() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0)) {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             assertThatThrownBy(() -> RunningGateway.startOnly("live", Map.of("gateway.management-port",
-                    Integer.toString(taken.getLocalPort())))).hasStackTraceContaining("The management port 0.0.0.0:"
+                    Integer.toString(taken.getLocalPort())))).hasStackTraceContaining("The management port 127.0.0.1:"
                     + taken.getLocalPort() + " (gateway.management-port: health and metrics) cannot be bound: Address already in use");
         }
     }
