@@ -1,7 +1,5 @@
 package org.iotgateway.mqttsn;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +9,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.iotgateway.testing.Heap;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.UdpClient;
 import org.junit.jupiter.api.Test;
@@ -67,7 +66,7 @@ class HostileDatagramsTest {
             String clientId = "fuzz-" + UUID.randomUUID().toString().substring(0, 8);
             assertThat(meter.exchange(message("04 04 01 00 3c", clientId))).isEqualTo("03 05 00");
             assertThat(meter.exchange(message("0a 00 00 00 01", "fuzz/" + clientId))).isEqualTo("07 0b 00 01 00 01 00");
-            long heapBefore = heapAfterGc();
+            long heapBefore = Heap.usedAfterGc();
 
             List<UdpClient> sources = new ArrayList<>();
             int acknowledged = 0;
@@ -92,7 +91,7 @@ class HostileDatagramsTest {
                 sources.forEach(UdpClient::close);
             }
             Thread.sleep(1_000);
-            long heapAfter = heapAfterGc();
+            long heapAfter = Heap.usedAfterGc();
             String metrics = gateway.metrics();
             long received = counter(metrics, "mqttsn_datagrams_received_total\\{[^}]*} ([0-9.E]+)");
             long dropped = sum(metrics, "mqttsn_datagrams_dropped_total\\{[^}]*} ([0-9.E]+)");
@@ -150,15 +149,6 @@ class HostileDatagramsTest {
             }
         }
         return datagram;
-    }
-
-    static long heapAfterGc() throws InterruptedException {
-        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(100);
-        }
-        return memory.getHeapMemoryUsage().getUsed();
     }
 
     static long counter(String metrics, String pattern) {
