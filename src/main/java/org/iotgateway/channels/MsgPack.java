@@ -1,7 +1,10 @@
 package org.iotgateway.channels;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +29,8 @@ import org.msgpack.core.buffer.ArrayBufferOutput;
  */
 public final class MsgPack {
 
+    /** Arrays and maps inside one another beyond this are refused (Channels' messages nest two or three deep). */
+    public static final int MAX_DEPTH = 64;
     /** Invalid UTF-8 in a str is an error, not replacement characters. */
     private static final MessagePack.UnpackerConfig STRICT = new MessagePack.UnpackerConfig()
             .withActionOnMalformedString(CodingErrorAction.REPORT).withActionOnUnmappableString(CodingErrorAction.REPORT);
@@ -53,7 +58,7 @@ public final class MsgPack {
     /** Decodes one value that must fill {@code bytes} from {@code offset} to the end. */
     public static Object decode(byte[] bytes, int offset) throws MalformedMessageException {
         try (MessageUnpacker in = STRICT.newUnpacker(bytes, offset, bytes.length - offset)) {
-            Object value = read(in, bytes, offset);
+            Object value = read(in, bytes, offset, 0);
             long rest = bytes.length - offset - in.getTotalReadBytes();
             if (rest > 0) {
                 throw new MalformedMessageException(rest + " bytes after the msgpack value");
@@ -103,7 +108,15 @@ public final class MsgPack {
         }
     }
 
-    private static Object read(MessageUnpacker in, byte[] bytes, int offset) throws IOException, MalformedMessageException {
+    /**
+     * Reads one value. Sizes are checked against the bytes that are left before anything is allocated for them, and
+     * nesting is bounded: a message is what anyone with the channel layer's Redis can write, and a length field of
+     * 2^31 or a value nested 200,000 deep must cost a refusal, not the heap or the stack.
+     */
+    private static Object read(MessageUnpacker in, byte[] bytes, int offset, int depth) throws IOException, MalformedMessageException {
+        if (depth > MAX_DEPTH) {
+            throw new MalformedMessageException("msgpack values nested deeper than " + MAX_DEPTH);
+        }
         MessageFormat format = in.getNextFormat();
         if (format == MessageFormat.NEVER_USED) {
             throw notUsed(in, bytes, offset);
@@ -116,29 +129,48 @@ public final class MsgPack {
             case BOOLEAN -> in.unpackBoolean();
             case INTEGER -> in.unpackLong();
             case FLOAT -> in.unpackDouble();
-            case STRING -> in.unpackString();
-            case BINARY -> in.readPayload(in.unpackBinaryHeader());
+            case STRING -> utf8(in.readPayload(available(in, bytes, offset, in.unpackRawStringHeader())));
+            case BINARY -> in.readPayload(available(in, bytes, offset, in.unpackBinaryHeader()));
             case ARRAY -> {
-                int size = in.unpackArrayHeader();
-                List<Object> list = new ArrayList<>(Math.min(size, 1024));
+                // each item takes at least one byte
+                int size = available(in, bytes, offset, in.unpackArrayHeader());
+                List<Object> list = new ArrayList<>(size);
                 for (int i = 0; i < size; i++) {
-                    list.add(read(in, bytes, offset));
+                    list.add(read(in, bytes, offset, depth + 1));
                 }
                 yield list;
             }
             case MAP -> {
                 int size = in.unpackMapHeader();
+                available(in, bytes, offset, 2L * size);
                 Map<String, Object> map = new LinkedHashMap<>();
                 for (int i = 0; i < size; i++) {
-                    if (!(read(in, bytes, offset) instanceof String key)) {
+                    if (!(read(in, bytes, offset, depth + 1) instanceof String key)) {
                         throw new MalformedMessageException("a msgpack map key that is not a string");
                     }
-                    map.put(key, read(in, bytes, offset));
+                    map.put(key, read(in, bytes, offset, depth + 1));
                 }
                 yield map;
             }
             default -> throw notUsed(in, bytes, offset);
         };
+    }
+
+    /** The size itself, when at least that many bytes are left; else the value ends early. */
+    private static int available(MessageUnpacker in, byte[] bytes, int offset, long size) throws MalformedMessageException {
+        if (size < 0 || size > bytes.length - offset - in.getTotalReadBytes()) {
+            throw new MalformedMessageException("the msgpack value ends early");
+        }
+        return (int) size;
+    }
+
+    private static String utf8(byte[] text) throws MalformedMessageException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(text)).toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedMessageException("a msgpack str that is not UTF-8");
+        }
     }
 
     private static MalformedMessageException notUsed(MessageUnpacker in, byte[] bytes, int offset) {

@@ -83,7 +83,8 @@ public class InverterMessages implements CamelContextAware {
         response.put("success", false);
         response.put("error", reason);
         response.put("status", status);
-        return modbusResponse(request, isJson(request), response);
+        // an empty MQTT message has no body at all: echoed as the empty text it was
+        return modbusResponse(request == null ? "" : request, isJson(request), response);
     }
 
     /** The web API's state, stamped now and typed; a key of the API's own keeps its place, as Python's dict does. */
@@ -133,6 +134,9 @@ public class InverterMessages implements CamelContextAware {
     }
 
     private static boolean isJson(String text) {
+        if (text == null) {
+            return false;
+        }
         try {
             JsonNode json = JSON.readTree(text);
             return json != null && !json.isMissingNode();

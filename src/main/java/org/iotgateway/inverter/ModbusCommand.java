@@ -32,9 +32,19 @@ public record ModbusCommand(int functionCode, String query) {
     private static final int MAX_REGISTER = 65535;
     // a read of more registers does not fit in one Modbus response (PDU of 253 bytes)
     private static final int MAX_READ_SIZE = 125;
+    // nor a write of more in one Modbus request (function 16)
+    private static final int MAX_WRITE_SIZE = 123;
+    // a serial number or a type name is far shorter; a 100 KB one made a 100 KB URL, and camel-http then spent minutes
+    // of CPU in URISupport.sanitizeUri's regular expression when the web API answered it with an error status
+    private static final int MAX_TEXT_LENGTH = 64;
+    // digits of scale_factor before and after the point: 1e999999999 would be a billion digits once written out
+    private static final int MAX_DECIMAL_DIGITS = 30;
 
     /** Parses the request's JSON; every problem is an {@link InverterFailure} that names the field and the reason. */
     public static ModbusCommand parse(byte[] payload) throws InverterFailure {
+        if (payload == null || payload.length == 0) {
+            throw new InverterFailure("the request must be a JSON object");
+        }
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(payload)).toString();
@@ -112,7 +122,7 @@ public record ModbusCommand(int functionCode, String query) {
         if (!(node.isTextual() || node.isIntegralNumber()) || node.asText().isBlank()) {
             throw new InverterFailure("device_id must be a non-empty string, got " + node);
         }
-        return node.asText();
+        return shortText("device_id", node.asText());
     }
 
     private static String text(JsonNode request, String field, String fallback) throws InverterFailure {
@@ -123,7 +133,14 @@ public record ModbusCommand(int functionCode, String query) {
         if (!node.isTextual() || node.asText().isBlank()) {
             throw new InverterFailure(field + " must be a non-empty string, got " + node);
         }
-        return node.asText();
+        return shortText(field, node.asText());
+    }
+
+    private static String shortText(String field, String text) throws InverterFailure {
+        if (text.length() > MAX_TEXT_LENGTH) {
+            throw new InverterFailure(field + " must be at most " + MAX_TEXT_LENGTH + " characters, got " + text.length());
+        }
+        return text;
     }
 
     private static String endianness(JsonNode request) throws InverterFailure {
@@ -139,17 +156,23 @@ public record ModbusCommand(int functionCode, String query) {
         if (node == null || node.isNull()) {
             return "1";
         }
+        BigDecimal value = null;
         try {
             if (node.isNumber()) {
-                return node.decimalValue().toPlainString();
-            }
-            if (node.isTextual()) {
-                return new BigDecimal(node.asText().strip()).toPlainString();
+                value = node.decimalValue();
+            } else if (node.isTextual() && node.asText().length() <= 2 * MAX_DECIMAL_DIGITS + 10) {
+                value = new BigDecimal(node.asText().strip());
             }
         } catch (NumberFormatException notANumber) {
             // reported below like any other non-number
         }
-        throw new InverterFailure(field + " must be a number, got " + node);
+        if (value == null) {
+            throw new InverterFailure(field + " must be a number, got " + node);
+        }
+        if (value.precision() - value.scale() > MAX_DECIMAL_DIGITS || value.scale() > MAX_DECIMAL_DIGITS) {
+            throw new InverterFailure(field + " must have at most " + MAX_DECIMAL_DIGITS + " digits before and after the point");
+        }
+        return value.toPlainString();
     }
 
     /** The web API wants the register values as one comma-separated string: 10,20,30. */
@@ -172,6 +195,9 @@ public record ModbusCommand(int functionCode, String query) {
         }
         if (values.isEmpty() || values.contains(null)) {
             throw new InverterFailure("values must be an integer, a list of integers or a comma-separated string of integers, got " + node);
+        }
+        if (values.size() > MAX_WRITE_SIZE) {
+            throw new InverterFailure("values: at most " + MAX_WRITE_SIZE + " in one write (Modbus function 16), got " + values.size());
         }
         return values.stream().map(value -> new BigDecimal(value).toPlainString()).collect(Collectors.joining(","));
     }

@@ -194,6 +194,11 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     /** Publishes; the future completes when the broker has the message (QoS 1 and 2) or it is written (QoS 0). */
     public CompletableFuture<Void> publish(String topic, byte[] payload, int qos, boolean retain) {
+        try {
+            TopicFilter.checkTopicName(topic);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         BrokerClient current = client;
         if (current == null || !current.isConnected()) {
             return CompletableFuture.failedFuture(new IllegalStateException("not connected to the MQTT broker " + brokerUrl

@@ -60,6 +60,21 @@ public final class TopicFilter {
         if (text.indexOf('\u0000') >= 0) {
             throw new IllegalArgumentException("the " + what + " contains the character U+0000");
         }
+        // what MQTT says a string should not hold, and Paho refuses while writing the packet: on its sender thread, where
+        // the refusal costs the whole connection rather than this one message
+        for (int i = 0; i < text.length(); ) {
+            int codePoint = text.codePointAt(i);
+            if (Character.isISOControl(codePoint)) {
+                throw new IllegalArgumentException(String.format("the %s contains the control character U+%04X", what, codePoint));
+            }
+            if (Character.isSurrogate(text.charAt(i)) && Character.charCount(codePoint) == 1) {
+                throw new IllegalArgumentException("the " + what + " contains half of a UTF-16 surrogate pair");
+            }
+            if ((codePoint & 0xFFFE) == 0xFFFE) {
+                throw new IllegalArgumentException(String.format("the %s contains the noncharacter U+%04X", what, codePoint));
+            }
+            i += Character.charCount(codePoint);
+        }
         if (text.getBytes(StandardCharsets.UTF_8).length > MAX_UTF8_BYTES) {
             throw new IllegalArgumentException("the " + what + " is longer than 65535 bytes");
         }

@@ -262,6 +262,59 @@ class ChannelsWorkerTest {
     }
 
     @Test
+    void should_survive_a_fuzzing_run_of_channel_messages_counting_each_it_refused() throws Exception {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        java.util.Random random = new java.util.Random(seed);
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        int messages = 600;
+        try (RunningGateway gateway = worker(channel); DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
+            List<byte[]> valid = List.of(
+                    MsgPack.encode(Map.of("type", "mqtt_subscribe", "topic", "fuzz/" + id + "/+", "group", "fuzz" + id)),
+                    MsgPack.encode(Map.of("type", "mqtt_publish", "publish", Map.of("topic", "fuzz/" + id + "/out", "payload", "x", "qos", 1))),
+                    MsgPack.encode(Map.of("type", "mqtt_unsubscribe", "topic", "fuzz/" + id + "/+", "group", "fuzz" + id)));
+            RedisClient client = RedisClient.create(ValkeyUri.parse(gateway.property("channels.redis-url")));
+            try (StatefulRedisConnection<byte[], byte[]> redis = client.connect(ByteArrayCodec.INSTANCE)) {
+                byte[] key = ("asgi" + channel).getBytes(StandardCharsets.UTF_8);
+                for (int i = 0; i < messages; i++) {
+                    byte[] body = random.nextInt(20) == 0 ? hostileMsgPack(random) : valid.get(random.nextInt(valid.size())).clone();
+                    for (int flips = random.nextInt(3); flips > 0 && body.length > 0; flips--) {
+                        body[random.nextInt(body.length)] ^= (byte) (1 << random.nextInt(8));
+                    }
+                    if (random.nextInt(8) == 0) {
+                        body = java.util.Arrays.copyOf(body, random.nextInt(body.length + 1));
+                    }
+                    byte[] member = new byte[12 + body.length];
+                    random.nextBytes(member);
+                    System.arraycopy(body, 0, member, 12, body.length);
+                    redis.sync().zadd(key, i, member);
+                }
+            } finally {
+                client.shutdown();
+            }
+            await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.metrics(),
+                    metrics -> metrics.matches("(?s).*channels_messages_rejected_total [1-9].*"));
+            app.join("ok" + id);
+            app.send(channel, subscribe("fine/" + id, "ok" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> channelsWorker(gateway).subscriptions().containsKey("fine/" + id));
+            mosquittoPub("fine/" + id, "1", false);
+            assertThat(app.next(10)).as("the worker still serves its channel (seed " + seed + ")").contains("\"payload\": 1");
+            java.util.regex.Matcher rejected = java.util.regex.Pattern.compile("channels_messages_rejected_total ([0-9.]+)")
+                    .matcher(gateway.metrics());
+            assertThat(rejected.find()).isTrue();
+            System.out.printf("Channels fuzzing (seed %d): %d messages written to the channel, %s refused with the reason%n",
+                    seed, messages, rejected.group(1));
+        }
+    }
+
+    /** msgpack meant to cost memory or stack: lengths of 2^31, deep nesting, huge maps of nothing. */
+    private static byte[] hostileMsgPack(java.util.Random random) {
+        String[] hostile = {"c67fffffff00", "db7fffffff61", "dd7fffffff", "df7fffffff", "91".repeat(100_000) + "c0",
+                "81a474797065" + "91".repeat(10_000) + "c0"};
+        return java.util.HexFormat.of().parseHex(hostile[random.nextInt(hostile.length)]);
+    }
+
+    @Test
     void should_skip_bad_messages_with_the_reason_and_keep_working() throws Exception {
         String id = Long.toString(System.nanoTime());
         String channel = "mqtt" + id;

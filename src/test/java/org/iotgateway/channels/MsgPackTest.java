@@ -73,4 +73,17 @@ class MsgPackTest {
         assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("c1"), 0)).hasMessage("msgpack type 0xc1 is not used by Channels");
         assertThatThrownBy(() -> MsgPack.encode(Map.of(1, 2))).hasMessage("msgpack map keys must be strings, got 1");
     }
+
+    @Test
+    void should_refuse_hostile_sizes_and_nesting_without_allocating_or_recursing_for_them() throws Exception {
+        assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("c67fffffff00"), 0)).as("bin 32 claiming 2 GiB")
+                .hasMessage("the msgpack value ends early");
+        assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("db7fffffff61"), 0)).as("str 32 claiming 2 GiB")
+                .hasMessage("the msgpack value ends early");
+        assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("dd7fffffff"), 0)).as("array 32 of 2^31 items")
+                .hasMessage("the msgpack value ends early");
+        assertThatThrownBy(() -> MsgPack.decode(HEX.parseHex("91".repeat(200_000) + "c0"), 0)).as("nested 200,000 deep")
+                .hasMessage("msgpack values nested deeper than " + MsgPack.MAX_DEPTH);
+        assertThat(MsgPack.decode(HEX.parseHex("91".repeat(MsgPack.MAX_DEPTH) + "c0"), 0)).isNotNull();
+    }
 }

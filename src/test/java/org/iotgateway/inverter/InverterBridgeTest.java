@@ -218,6 +218,42 @@ class InverterBridgeTest {
         assertThat(gateway.metrics()).containsPattern("inverter_modbus_responses_total\\{success=\"false\"} (1[3-9]|[2-9]\\d)\\.0");
     }
 
+    @Test
+    void should_answer_every_mutated_or_hostile_request_with_a_json_answer_and_serve_on() throws Exception {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        java.util.Random random = new java.util.Random(seed);
+        String[] valid = {"{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":40070,\"size\":2}",
+                "{\"function_code\":4,\"device_id\":\"A2332407312\",\"address\":1,\"type\":\"S32\",\"scale_factor\":0.1}",
+                "{\"function_code\":16,\"device_id\":\"A2332407312\",\"address\":40100,\"values\":[1,2,3]}"};
+        String[] hostile = {"[".repeat(100_000), "{\"function_code\":" + "9".repeat(5_000) + "}",
+                "{\"function_code\":16,\"device_id\":\"A2332407312\",\"address\":1,\"values\":["
+                + "1,".repeat(10_000) + "1]}", "{\"function_code\":3,\"device_id\":\"" + "d".repeat(100_000) + "\",\"address\":1}",
+                "\u0000\u0001", "null", ""};
+        int requests = 200;
+        int answered = 0;
+        List<String> unanswered = new java.util.ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            byte[] request = (random.nextInt(8) == 0 ? hostile[random.nextInt(hostile.length)] : valid[random.nextInt(valid.length)])
+                    .getBytes(StandardCharsets.UTF_8);
+            for (int flips = random.nextInt(3); flips > 0 && request.length > 0; flips--) {
+                request[random.nextInt(request.length)] = (byte) (32 + random.nextInt(95));
+            }
+            cloud.publish("iamcat/modbus/request", request, 1, false);
+            Received response = responses.poll(5, TimeUnit.SECONDS);
+            if (response != null) {
+                assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.text()).path("type").asText())
+                        .as("answer to request %d (seed %d)", i, seed).isEqualTo("modbus_response");
+                answered++;
+            } else {
+                String text = new String(request, StandardCharsets.UTF_8);
+                unanswered.add(i + ": " + text.substring(0, Math.min(120, text.length())));
+            }
+        }
+        System.out.printf("Inverter request fuzzing (seed %d): %d requests, %d answered%n", seed, requests, answered);
+        assertThat(unanswered).as("requests not answered (seed " + seed + ")").isEmpty();
+        assertThat(ask("{\"function_code\":3,\"device_id\":\"A2332407312\",\"address\":40070}")).contains("\"register\":40070");
+    }
+
     private static String failure(String error, Integer status) {
         return "{\"success\":false,\"error\":\"" + error + "\",\"status\":" + status + "}";
     }

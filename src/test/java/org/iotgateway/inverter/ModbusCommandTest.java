@@ -42,11 +42,19 @@ class ModbusCommandTest {
         assertRefused(new byte[] {(byte) 0xff, '{'}, "the request is not UTF-8 text");
         assertRefused("", "the request must be a JSON object");
         assertRefused("{} {}", "invalid JSON: more text after the JSON value at line 1 column 4");
+        assertRefused("{\"function_code\":3,\"device_id\":\"" + "d".repeat(65) + "\",\"address\":1}", "device_id must be at most 64 characters, got 65");
+        assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"type\":\"" + "t".repeat(65) + "\"}", "type must be at most 64 characters, got 65");
+        assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"scale_factor\":1e999999999}",
+                "scale_factor must have at most 30 digits before and after the point");
+        assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"scale_factor\":\"1e-99\"}",
+                "scale_factor must have at most 30 digits before and after the point");
         assertRefused("{\"function_code\":3.5,\"device_id\":\"d\",\"address\":1}", "function_code must be an integer, got 3.5");
         assertRefused("{\"function_code\":6,\"device_id\":\"d\",\"address\":1}", "unsupported function_code 6: 3 and 4 read registers, 16 writes them");
         assertRefused("{\"function_code\":3,\"device_id\":\"\",\"address\":1}", "device_id must be a non-empty string, got \"\"");
         assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":65536}", "address must be from 0 to 65535, got 65536");
         assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"size\":126}", "size must be from 1 to 125, got 126");
+        assertRefused("{\"function_code\":16,\"device_id\":\"d\",\"address\":1,\"values\":[" + "1,".repeat(123) + "1]}",
+                "values: at most 123 in one write (Modbus function 16), got 124");
         assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"endianess\":\"middle\"}", "endianess must be \"big\" or \"little\", got \"middle\"");
         assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"scale_factor\":\"x\"}", "scale_factor must be a number, got \"x\"");
         assertRefused("{\"function_code\":3,\"device_id\":\"d\",\"address\":1,\"type\":7}", "type must be a non-empty string, got 7");

@@ -52,6 +52,15 @@ class TopicFilterTest {
     }
 
     @Test
+    void should_reject_what_paho_would_refuse_on_its_sender_thread_before_it_gets_there() {
+        assertThatThrownBy(() -> TopicFilter.checkTopicName("a\u0010b")).hasMessage("the topic contains the control character U+0010");
+        assertThatThrownBy(() -> TopicFilter.checkTopicName("a\u0085")).hasMessage("the topic contains the control character U+0085");
+        assertThatThrownBy(() -> TopicFilter.checkTopicName("a\ud800b")).hasMessage("the topic contains half of a UTF-16 surrogate pair");
+        assertThatThrownBy(() -> TopicFilter.parse("a/\uffff")).hasMessage("the topic filter contains the noncharacter U+FFFF");
+        assertThat(TopicFilter.checkTopicName("m\u00e8ter/\ud83d\ude00/\u4e2d")).as("any other character").isNotNull();
+    }
+
+    @Test
     void should_read_a_filter_list_with_qos_suffixes() {
         assertThat(Subscription.parseList("sensor/#@1, device/+/status@2,#", 0)).containsExactly(
                 new Subscription(TopicFilter.parse("sensor/#"), 1),

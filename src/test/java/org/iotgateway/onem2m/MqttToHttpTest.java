@@ -197,4 +197,53 @@ class MqttToHttpTest {
         assertThat(reused.path("rsc").asInt()).as("another request under the same rqi is carried").isEqualTo(4004);
         assertThat(cse.received).hasSize(calls + 1);
     }
+
+    @Test
+    void should_answer_mutated_and_hostile_request_primitives_without_an_internal_error_and_serve_on() throws Exception {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        java.util.Random random = new java.util.Random(seed);
+        String[] valid = {
+                "{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"RQI\",\"rvi\":\"3\"}",
+                "{\"op\":1,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"RQI\",\"ty\":4,\"pc\":{\"m2m:cin\":{\"con\":\"21\"}}}",
+                "{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"RQI\",\"fc\":{\"fu\":1,\"ty\":[4],\"lbl\":[\"a\"]}}",
+                "{\"op\":4,\"to\":\"onem2m/x\",\"fr\":\"CAE1\",\"rqi\":\"RQI\"}"};
+        String[] hostile = {"[".repeat(100_000), "{\"op\":" + "9".repeat(5_000) + "}", "{\"to\":5,\"op\":\"x\",\"fr\":[],\"rqi\":{}}",
+                "{\"op\":1,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"RQI\",\"pc\":\"" + "x".repeat(200_000) + "\"}", "null", ""};
+        int requests = 300;
+        // a mutation may change the originator the response goes to: every response topic is watched, by a client of its
+        // own (the broker would give the AE's client each CAE1 response once per matching subscription)
+        MqttTestClient watcher = new MqttTestClient(gateway.property("onem2m.mqtt-url"));
+        BlockingQueue<Received> anyResponse = watcher.subscribe("/oneM2M/resp/#");
+        java.util.Map<Integer, Integer> rscs = new java.util.TreeMap<>();
+        int unanswered = 0;
+        for (int i = 0; i < requests; i++) {
+            String text = (random.nextInt(10) == 0 ? hostile[random.nextInt(hostile.length)] : valid[random.nextInt(valid.length)])
+                    .replace("RQI", "fz-" + seed + "-" + i);
+            byte[] request = text.getBytes(StandardCharsets.UTF_8);
+            for (int flips = random.nextInt(3); flips > 0 && request.length > 0; flips--) {
+                request[random.nextInt(request.length)] = (byte) (32 + random.nextInt(95));
+            }
+            ae.publish("/oneM2M/req/CAE1/" + CSE + "/" + (random.nextInt(10) == 0 ? "cbor" : "json"), request, 1, false);
+        }
+        // answered in any order (the requests run side by side): every one of them, each once
+        for (int i = 0; i < requests; i++) {
+            Received response = anyResponse.poll(5, TimeUnit.SECONDS);
+            if (response == null) {
+                unanswered = requests - i;
+                break;
+            }
+            JsonNode primitive = response.topic().endsWith("/cbor") ? new ObjectMapper(new CBORFactory()).readTree(response.payload())
+                    : JSON.readTree(response.text());
+            rscs.merge(primitive.path("rsc").asInt(), 1, Integer::sum);
+        }
+        assertThat(anyResponse.poll(500, TimeUnit.MILLISECONDS)).as("a response too many").isNull();
+        watcher.close();
+        System.out.printf("oneM2M request primitive fuzzing (seed %d): %d requests, responses by rsc %s, %d unanswered%n",
+                seed, requests, rscs, unanswered);
+        assertThat(rscs).as("internal errors (seed " + seed + ")").doesNotContainKey(5000);
+        assertThat(unanswered).as("requests left without a response").isZero();
+        responses.clear();
+        assertThat(ask("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"after-fuzz-" + seed + "\"}").path("rqi").asText())
+                .isEqualTo("after-fuzz-" + seed);
+    }
 }
