@@ -109,7 +109,8 @@ public final class HttpBinding {
             Iterator<Map.Entry<String, JsonNode>> criteria = filter.fields();
             while (criteria.hasNext()) {
                 Map.Entry<String, JsonNode> criterion = criteria.next();
-                parameters.add(criterion.getKey() + "=" + encode(criterion.getValue()));
+                // a name outside TS-0004's list is the CSE's to refuse; it must still make a valid URL
+                parameters.add(URLEncoder.encode(criterion.getKey(), StandardCharsets.UTF_8) + "=" + encode(criterion.getValue()));
             }
         }
         return parameters.isEmpty() ? "" : "?" + String.join("&", parameters);

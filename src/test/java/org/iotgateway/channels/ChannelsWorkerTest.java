@@ -268,6 +268,7 @@ class ChannelsWorkerTest {
         String id = Long.toString(System.nanoTime());
         String channel = "mqtt" + id;
         int messages = 600;
+        java.util.Set<String> retainedBefore = retainedTopics();
         try (RunningGateway gateway = worker(channel); DjangoChannelsApp app = new DjangoChannelsApp(gateway.property("channels.redis-url"))) {
             List<byte[]> valid = List.of(
                     MsgPack.encode(Map.of("type", "mqtt_subscribe", "topic", "fuzz/" + id + "/+", "group", "fuzz" + id)),
@@ -304,7 +305,24 @@ class ChannelsWorkerTest {
             assertThat(rejected.find()).isTrue();
             System.out.printf("Channels fuzzing (seed %d): %d messages written to the channel, %s refused with the reason%n",
                     seed, messages, rejected.group(1));
+        } finally {
+            // a mutated publish may have set retain: the broker is shared with the tests that follow
+            for (String topic : retainedTopics()) {
+                if (!retainedBefore.contains(topic)) {
+                    new ProcessBuilder("/usr/bin/mosquitto_pub", "-h", mqttHost, "-p", mqttPort, "-t", topic, "-r", "-n")
+                            .start().waitFor(10, TimeUnit.SECONDS);
+                }
+            }
         }
+    }
+
+    /** The topics the broker holds a retained message for. */
+    private static java.util.Set<String> retainedTopics() throws Exception {
+        Process process = new ProcessBuilder("/usr/bin/mosquitto_sub", "-h", mqttHost, "-p", mqttPort, "-t", "#",
+                "--retained-only", "-W", "1", "-F", "%t").start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor(5, TimeUnit.SECONDS);
+        return new java.util.HashSet<>(output.lines().filter(line -> !line.isEmpty()).toList());
     }
 
     /** msgpack meant to cost memory or stack: lengths of 2^31, deep nesting, huge maps of nothing. */

@@ -92,6 +92,9 @@ class HttpBindingTest {
         HttpBinding.HttpCall call = HttpBinding.toHttp(discovery);
         assertThat(call.pathAndQuery()).isEqualTo("/onem2m/myAE?rcn=1&rt=3&fu=1&ty=3+4&lbl=a+b");
         assertThat(call.headers()).containsEntry("X-M2M-RTU", "mqtt://a&http://b");
+        // found by fuzzing: a criterion name that is no criterion made an invalid URL and an internal error (5000)
+        assertThat(HttpBinding.toHttp(JSON.readTree("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"C\",\"rqi\":\"d2\",\"fc\":{\"t{\":4}}"))
+                .pathAndQuery()).isEqualTo("/onem2m?t%7B=4");
         assertThat(MqttCseClient.target("/_/openmtc.org/mn-cse-1/onem2m")).isEqualTo("//openmtc.org/mn-cse-1/onem2m");
         assertThat(HttpBinding.path("//openmtc.org/mn-cse-1/onem2m")).isEqualTo("/_/openmtc.org/mn-cse-1/onem2m");
     }
