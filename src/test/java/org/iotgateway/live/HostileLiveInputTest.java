@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
-import org.iotgateway.testing.Heap;
 import org.iotgateway.testing.HttpFuzzer;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.WsClient;
@@ -49,18 +48,13 @@ class HostileLiveInputTest {
 
     @Test
     void should_answer_every_malformed_http_request_with_a_client_error_or_close_it() throws Exception {
-        long seed = Long.getLong("fuzz.seed", System.nanoTime());
-        HttpFuzzer fuzzer = new HttpFuzzer(port, seed, List.of("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        HttpFuzzer.Survey survey = new HttpFuzzer(port, List.of("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
                 "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n", HANDSHAKE,
-                "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello"));
-        long heapBefore = Heap.usedAfterGc();
-        Map<HttpFuzzer.Outcome, Integer> outcomes = fuzzer.run(400, 4_000, 16);
-        long heapAfter = Heap.usedAfterGc();
-        System.out.printf("Live feed HTTP fuzzing (seed %d): 400 requests: %s; heap after GC %d MB before, %d MB after%n",
-                seed, outcomes, heapBefore >> 20, heapAfter >> 20);
-        assertThat(outcomes).as("server errors").doesNotContainKey(HttpFuzzer.Outcome.ANSWERED_5XX);
-        assertThat(outcomes).as("requests neither answered nor closed within the read timeout").doesNotContainKey(HttpFuzzer.Outcome.SILENT);
-        assertThat(heapAfter - heapBefore).as("heap growth in bytes").isLessThan(48L << 20);
+                "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")).survey("Live feed", 400);
+        assertThat(survey.outcomes()).as("server errors").doesNotContainKey(HttpFuzzer.Outcome.ANSWERED_5XX);
+        assertThat(survey.outcomes()).as("requests neither answered nor closed within the read timeout")
+                .doesNotContainKey(HttpFuzzer.Outcome.SILENT);
+        assertThat(survey.heapGrowthBytes()).as("heap growth in bytes").isLessThan(48L << 20);
     }
 
     @Test

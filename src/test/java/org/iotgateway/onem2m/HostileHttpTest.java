@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.iotgateway.testing.Heap;
 import org.iotgateway.testing.HttpFuzzer;
 import org.iotgateway.testing.RunningGateway;
 import org.junit.jupiter.api.AfterAll;
@@ -70,20 +69,14 @@ class HostileHttpTest {
 
     @Test
     void should_answer_every_malformed_request_with_a_client_error_or_close_it_and_serve_on() throws Exception {
-        long seed = Long.getLong("fuzz.seed", System.nanoTime());
         String base = "/~/" + CSE + "/base";
-        HttpFuzzer fuzzer = new HttpFuzzer(port, seed, List.of(
+        HttpFuzzer.Survey survey = new HttpFuzzer(port, List.of(
                 "GET " + base + "?fu=1&ty=4 HTTP/1.1\r\nHost: x\r\nX-M2M-Origin: Cfuzz\r\nX-M2M-RI: f1\r\nX-M2M-RVI: 3\r\n\r\n",
                 "POST " + base + " HTTP/1.1\r\nHost: x\r\nX-M2M-Origin: Cfuzz\r\nX-M2M-RI: f2\r\nContent-Type: application/json;ty=4\r\n"
                 + "Content-Length: 24\r\n\r\n{\"m2m:cin\":{\"con\":\"x\"}}",
-                "DELETE " + base + "/x HTTP/1.1\r\nHost: x\r\nX-M2M-Origin: Cfuzz\r\nX-M2M-RI: f3\r\n\r\n"));
-        long heapBefore = Heap.usedAfterGc();
-        Map<HttpFuzzer.Outcome, Integer> outcomes = fuzzer.run(400, 4_000, 16);
-        long heapAfter = Heap.usedAfterGc();
-        System.out.printf("oneM2M HTTP fuzzing (seed %d): 400 requests: %s; heap after GC %d MB before, %d MB after%n",
-                seed, outcomes, heapBefore >> 20, heapAfter >> 20);
-        assertThat(outcomes).as("server errors").doesNotContainKey(HttpFuzzer.Outcome.ANSWERED_5XX);
-        assertThat(heapAfter - heapBefore).as("heap growth in bytes").isLessThan(48L << 20);
+                "DELETE " + base + "/x HTTP/1.1\r\nHost: x\r\nX-M2M-Origin: Cfuzz\r\nX-M2M-RI: f3\r\n\r\n")).survey("oneM2M", 400);
+        assertThat(survey.outcomes()).as("server errors").doesNotContainKey(HttpFuzzer.Outcome.ANSWERED_5XX);
+        assertThat(survey.heapGrowthBytes()).as("heap growth in bytes").isLessThan(48L << 20);
         HttpResponse<String> answer = HttpClient.newHttpClient().send(request().GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(answer.headers().firstValue("X-M2M-RSC")).as("a normal request is answered").hasValue("5103");
     }

@@ -26,21 +26,38 @@ public final class HttpFuzzer {
     /** What became of one request. */
     public enum Outcome { ANSWERED_2XX_3XX, ANSWERED_4XX, ANSWERED_5XX, CLOSED, SILENT }
 
+    /** What a run came to: the outcomes counted, and how much more heap the JVM (the gateway's) holds after it. */
+    public record Survey(Map<Outcome, Integer> outcomes, long heapGrowthBytes) {
+    }
+
     private final int port;
+    private final long seed;
     private final Random random;
     private final List<String> validRequests;
 
-    public HttpFuzzer(int port, long seed, List<String> validRequests) {
+    /** A fuzzer seeded with {@code -Dfuzz.seed}, or the clock: the seed is printed with the survey, to replay a failure. */
+    public HttpFuzzer(int port, List<String> validRequests) {
         this.port = port;
+        this.seed = Long.getLong("fuzz.seed", System.nanoTime());
         this.random = new Random(seed);
         this.validRequests = validRequests;
+    }
+
+    /** Sends {@code count} hostile requests, 16 connections at a time, waiting up to 4 s for each, and prints the survey. */
+    public Survey survey(String listener, int count) throws Exception {
+        long heapBefore = Heap.usedAfterGc();
+        Map<Outcome, Integer> outcomes = run(count, 4_000, 16);
+        long heapAfter = Heap.usedAfterGc();
+        System.out.printf("%s HTTP fuzzing (seed %d): %d requests: %s; heap after GC %d MB before, %d MB after%n",
+                listener, seed, count, outcomes, heapBefore >> 20, heapAfter >> 20);
+        return new Survey(outcomes, heapAfter - heapBefore);
     }
 
     /**
      * Makes {@code count} hostile requests from the seed, sends them over {@code parallel} connections at a time, and
      * counts the outcomes.
      */
-    public Map<Outcome, Integer> run(int count, int waitMillis, int parallel) throws Exception {
+    private Map<Outcome, Integer> run(int count, int waitMillis, int parallel) throws Exception {
         List<byte[]> requests = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             requests.add(hostile());
