@@ -22,15 +22,20 @@ import static org.iotgateway.testing.Vectors.message;
 
 /**
  * RabbitMQ goes away while a device publishes: every reading that was answered with PUBACK rc 0 must be in the queue
- * afterwards; the rest were answered with congestion (or not at all) and the device keeps them. Twice: RabbitMQ stopped
- * and started (needs a RabbitMQ the test may stop: CI sets IT_RABBITMQCTL), and the connection cut without a word, as
- * when the node is killed or the network drops (a relay in front of RabbitMQ closes its sockets and refuses new ones
- * for 3 s). The figures, including the time from RabbitMQ's return to the first reading acknowledged again, are
+ * afterwards; the rest were answered with congestion (or not at all) and the device keeps them. Three times: RabbitMQ
+ * stopped and started, RabbitMQ's process killed (-9) and started again (both need the RabbitMQ CI starts: IT_RABBITMQCTL
+ * and its RABBITMQ_* settings), and the connection cut without a word, as when the network drops (a relay in front of
+ * RabbitMQ closes its sockets and refuses new ones for 3 s). The figures, including the time from RabbitMQ's return to the first reading acknowledged again, are
  * printed for docs/testing.md.
  */
 class BrokerOutageTest {
 
     private static final String ACCEPTED = "00";
+
+    /** Takes RabbitMQ away and lets it back; returns System.nanoTime() of the moment it was let back. */
+    private interface Outage {
+        long run() throws Exception;
+    }
 
     /** What a run of readings through an outage came to. */
     private record Outcome(Set<String> acked, int congestion, int unanswered, long recoveryMillis) {
@@ -44,8 +49,27 @@ class BrokerOutageTest {
         Outcome outcome = publishThrough(Map.of(), () -> {
             run(rabbitmqctl + " stop_app");
             run(rabbitmqctl + " start_app");
-        }, "stop_app and start_app");
+            return System.nanoTime();
+        }, "stop_app and start_app; from start_app's return");
         assertEveryAckedReadingQueued(amqpUrl, outcome);
+    }
+
+    @Test
+    void should_have_every_reading_acked_rc0_in_the_queue_after_rabbitmq_is_killed_and_started_again() throws Exception {
+        String rabbitmqctl = System.getenv("IT_RABBITMQCTL");
+        assumeTrue(rabbitmqctl != null && System.getenv("RABBITMQ_NODENAME") != null,
+                "IT_RABBITMQCTL and the node's RABBITMQ_* settings are not set: no RabbitMQ this test may kill and start");
+        Outcome outcome = publishThrough(Map.of(), () -> {
+            // the node's own OS process (beam), killed as the kernel's OOM killer or a power cut would
+            String pid = output(rabbitmqctl + " eval 'os:getpid().'").replace("\"", "").strip();
+            run("kill -9 " + pid);
+            // started again as .ci/services started it: this JVM has the node's settings in its environment
+            run("setsid /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null 2>&1 </dev/null &");
+            long started = System.nanoTime();
+            run("timeout 90 bash -c 'until " + rabbitmqctl + " await_startup >/dev/null 2>&1; do sleep 1; done'");
+            return started;
+        }, "kill -9 and started again; from the start command, RabbitMQ's own boot included");
+        assertEveryAckedReadingQueued(System.getenv("IT_AMQP_URL"), outcome);
     }
 
     @Test
@@ -53,14 +77,11 @@ class BrokerOutageTest {
         StallingProxy relay = StallingProxy.toRabbitMq();
         try {
             Outcome outcome = publishThrough(Map.of("mqttsn.amqp-connection-string", relay.url()), () -> {
-                try {
-                    relay.down();
-                    TimeUnit.SECONDS.sleep(3);
-                    relay.up();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, "connection cut for 3 s");
+                relay.down();
+                TimeUnit.SECONDS.sleep(3);
+                relay.up();
+                return System.nanoTime();
+            }, "connection cut for 3 s; from its return");
             assertEveryAckedReadingQueued(relay.brokerUrl(), outcome);
         } finally {
             relay.close();
@@ -70,7 +91,7 @@ class BrokerOutageTest {
     private String queueName;
 
     /** Publishes QoS 1 readings one by one; after the 300th the outage runs; goes on until 200 more were acknowledged. */
-    private Outcome publishThrough(Map<String, String> settings, Runnable outage, String what) throws Exception {
+    private Outcome publishThrough(Map<String, String> settings, Outage outage, String what) throws Exception {
         queueName = "outage-" + UUID.randomUUID();
         Set<String> acked = new HashSet<>();
         int congestion = 0;
@@ -85,6 +106,7 @@ class BrokerOutageTest {
             assertThat(device.exchange(message("0a 00 00 00 01", "outage/readings"))).isEqualTo("07 0b 00 01 00 01 00");
 
             CompletableFuture<Long> back = null;
+            java.util.List<Long> ackedAt = new java.util.ArrayList<>();
             int sinceReturn = 0;
             for (int msgId = 1; msgId < 60_000 && sinceReturn < 200; msgId++) {
                 String payload = "reading-" + msgId;
@@ -94,23 +116,27 @@ class BrokerOutageTest {
                     unanswered++;
                 } else if (reply.endsWith(ACCEPTED)) {
                     acked.add(payload);
-                    if (back != null && back.isDone()) {
-                        if (sinceReturn++ == 0) {
-                            recoveryMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back.join());
-                        }
+                    if (back != null) {
+                        ackedAt.add(System.nanoTime());
+                        sinceReturn += back.isDone() ? 1 : 0;
                     }
                 } else {
                     congestion++;
                 }
                 if (msgId == 300) {
                     back = CompletableFuture.supplyAsync(() -> {
-                        outage.run();
-                        return System.nanoTime();
+                        try {
+                            return outage.run();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
                     });
                 }
             }
             assertThat(back).isNotNull();
-            back.join();
+            long backAt = back.join();
+            recoveryMillis = ackedAt.stream().filter(at -> at >= backAt).findFirst()
+                    .map(at -> TimeUnit.NANOSECONDS.toMillis(at - backAt)).orElse(-1L);
         }
         System.out.printf("RabbitMQ outage (%s): %d readings acknowledged rc 0, %d answered congestion, %d unanswered;"
                           + " first rc 0 %d ms after RabbitMQ was back%n", what, acked.size(), congestion, unanswered, recoveryMillis);
@@ -130,6 +156,19 @@ class BrokerOutageTest {
         assertThat(queued).as("every reading answered rc 0 is in the queue").containsAll(outcome.acked());
         System.out.printf("RabbitMQ outage: %d acknowledged readings, all in the queue; %d messages there, %d of them"
                           + " duplicates%n", outcome.acked().size(), deliveries, deliveries - queued.size());
+    }
+
+    private static String output(String command) {
+        try {
+            Process process = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (process.waitFor() != 0) {
+                throw new IllegalStateException(command + " exited with " + process.exitValue() + ": " + output);
+            }
+            return output;
+        } catch (Exception e) {
+            throw new IllegalStateException(command + ": " + e, e);
+        }
     }
 
     private static void run(String command) {
