@@ -320,6 +320,11 @@ public class MqttSnConsumer extends DefaultConsumer {
         });
     }
 
+    /** The session store, as the tests look into its near cache. */
+    SessionStore store() {
+        return store;
+    }
+
     /** The downlink, or null when the endpoint has no downlink queue (SUBSCRIBE is then declined). */
     Downlink downlink() {
         return downlink;

@@ -118,7 +118,14 @@ public final class StallingProxy implements AutoCloseable {
                     client.close();
                     continue;
                 }
-                Socket upstream = new Socket(broker.getHost(), broker.getPort());
+                Socket upstream;
+                try {
+                    upstream = new Socket(broker.getHost(), broker.getPort());
+                } catch (IOException brokerDown) {
+                    // as the broker itself would: the connection is refused, the next one may succeed
+                    client.close();
+                    continue;
+                }
                 sockets.add(client);
                 sockets.add(upstream);
                 relay(client.getInputStream(), upstream.getOutputStream(), true);

@@ -560,10 +560,11 @@ public final class SessionStore implements AutoCloseable {
                 keptTopics.putIfAbsent(key, names);
             }
         });
-        clients.invalidateAll();
-        topics.invalidateAll();
+        // remembered before the cache is emptied: a packet handled meanwhile finds its client in one or the other
         formerClients = keptClients;
         formerTopics = keptTopics;
+        clients.invalidateAll();
+        topics.invalidateAll();
     }
 
     /** Counts the keys in the store's database (DBSIZE, O(1)), for {@link #keyCount()}; failures leave the last count. */
