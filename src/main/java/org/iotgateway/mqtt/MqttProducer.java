@@ -37,7 +37,8 @@ public class MqttProducer extends DefaultAsyncProducer {
         MqttEndpoint endpoint = getEndpoint();
         Message message = exchange.getMessage();
         try {
-            String topic = TopicFilter.checkTopicName(message.getHeader(MqttConstants.TOPIC, endpoint.getTopic(), String.class));
+            // the connection checks the topic, for every publisher
+            String topic = message.getHeader(MqttConstants.TOPIC, endpoint.getTopic(), String.class);
             int qos = message.getHeader(MqttConstants.QOS, endpoint.getQos(), Integer.class);
             if (qos < 0 || qos > 2) {
                 throw new IllegalArgumentException("QoS " + qos + " is not 0, 1 or 2");

@@ -163,28 +163,30 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             return;
         }
         // the address's count of clients first: a refused client leaves nothing in the store
-        onLoop(peer, store.connect(peer.clientKey(), peer.sharedKey(), peer.addressKey(), clientId, connect.cleanSession()),
-                (admitted, e) -> {
-                    if (e != null) {
-                        storeFailed("CONNECT", e, peer);
-                        peer.reply(Encoder.connack(ReturnCode.CONGESTION));
-                    } else if (!admitted) {
-                        refuse(Refusal.CLIENTS_PER_ADDRESS, "client " + clientId + " would be one client too many at this address", peer);
-                        peer.reply(Encoder.connack(ReturnCode.CONGESTION));
-                    } else {
-                        startSession(peer, connect);
-                    }
-                });
+        onLoop(peer, store.admit(peer.addressKey(), clientId), (seenThere, e) -> {
+            if (e != null) {
+                storeFailed("CONNECT", e, peer);
+                peer.reply(Encoder.connack(ReturnCode.CONGESTION));
+            } else if (seenThere < 0) {
+                refuse(Refusal.CLIENTS_PER_ADDRESS, "client " + clientId + " would be one client too many at this address", peer);
+                peer.reply(Encoder.connack(ReturnCode.CONGESTION));
+            } else {
+                startSession(peer, connect, seenThere);
+            }
+        });
     }
 
-    private void startSession(Peer peer, Message.Connect connect) {
+    /** The admitted client's binding, session and (clean) subscriptions, written side by side. */
+    private void startSession(Peer peer, Message.Connect connect, long seenThere) {
+        CompletableFuture<Void> bound = store.bind(peer.clientKey(), peer.sharedKey(), connect.clientId(), connect.cleanSession(),
+                seenThere).toCompletableFuture();
         CompletableFuture<Void> cleared = connect.cleanSession()
                 ? consumer.clearSubscriptions(connect.clientId()).toCompletableFuture()
                 : CompletableFuture.completedFuture(null);
         CompletableFuture<Void> session = sessions.connect(connect.clientId(), peer.address(), connect.duration(), connect.will(),
                 connect.cleanSession())
                 .toCompletableFuture();
-        onLoop(peer, CompletableFuture.allOf(session, cleared), (ok, e) -> {
+        onLoop(peer, CompletableFuture.allOf(bound, session, cleared), (ok, e) -> {
             if (e != null) {
                 storeFailed("CONNECT", e, peer);
                 peer.reply(Encoder.connack(ReturnCode.CONGESTION));
@@ -595,7 +597,7 @@ final class DatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     private void refuse(Refusal reason, String detail, Peer peer) {
         metrics.refused(reason);
-        log.warn("refused (" + reason.label() + ")", detail, peer);
+        log.warn(reason.logReason(), detail, peer);
     }
 
     private void storeFailed(String what, Throwable e, Object peer) {

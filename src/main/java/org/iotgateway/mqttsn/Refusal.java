@@ -18,7 +18,15 @@ enum Refusal {
     /** QoS -1 PUBLISH with a short topic name from a source not in qosMinusOneSources and not connected: PUBACK rc 3. */
     QOS_MINUS_ONE_SOURCE;
 
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
+    /** What the log says such a refusal is: made once, as a sender may be refused at the flood limit's rate. */
+    private final String logReason = "refused (" + label + ")";
+
     String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return label;
+    }
+
+    String logReason() {
+        return logReason;
     }
 }

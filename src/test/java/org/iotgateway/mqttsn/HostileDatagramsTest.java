@@ -90,7 +90,15 @@ class HostileDatagramsTest {
             } finally {
                 sources.forEach(UdpClient::close);
             }
-            Thread.sleep(1_000);
+            // every datagram handled: the received count stands still
+            long[] last = {-1};
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).pollInterval(java.time.Duration.ofMillis(200))
+                    .until(() -> {
+                        long now = counter(gateway.metrics(), "mqttsn_datagrams_received_total\\{[^}]*} ([0-9.E]+)");
+                        boolean still = now == last[0];
+                        last[0] = now;
+                        return still;
+                    });
             long heapAfter = Heap.usedAfterGc();
             String metrics = gateway.metrics();
             long received = counter(metrics, "mqttsn_datagrams_received_total\\{[^}]*} ([0-9.E]+)");

@@ -198,26 +198,29 @@ public final class SessionStore implements AutoCloseable {
     }
 
     /**
-     * CONNECT: admits the client at its address ({@code clients-at:{ip}}, the client ids seen there, at most
-     * {@code maxClientsPerAddress}), then binds the address to the client id and, for a clean session, forgets its
-     * topics. False, with nothing written, when the address already has its most clients.
-     * <p>
-     * With a shared key (the Python gateway's {@code client:{ip}}) that key is written; the exact address
-     * ({@code client:{ip}:{port}}) is then written only when several clients connected from there, so that a lone
-     * device whose NAT gives it a new port each time it wakes does not leave a key per port.
+     * CONNECT, first step: admits the client at its address ({@code clients-at:{ip}}, the client ids seen there, at
+     * most {@code maxClientsPerAddress}). How many clients the address has then, or -1, with nothing written, when it
+     * already has its most.
      *
      * @param addressKey the source address without port, whichever key the clients are bound by
      */
-    public CompletionStage<Boolean> connect(String clientKey, String sharedKey, String addressKey, String clientId,
-                                            boolean cleanSession) {
-        return redis.<Long>eval(ADMIT_SCRIPT, ScriptOutputType.INTEGER, new String[] {CLIENTS_AT_PREFIX + addressKey},
-                        clientId, Long.toString(sessionTtlSeconds), Integer.toString(maxClientsPerAddress))
-                .thenCompose(seenThere -> seenThere < 0 ? CompletableFuture.completedFuture(false)
-                        : bind(clientKey, sharedKey, clientId, cleanSession, seenThere).thenApply(ok -> true));
+    public CompletionStage<Long> admit(String addressKey, String clientId) {
+        return admit(addressKey, clientId, maxClientsPerAddress);
     }
 
-    private CompletionStage<Void> bind(String clientKey, String sharedKey, String clientId, boolean cleanSession,
-                                       long seenThere) {
+    private CompletionStage<Long> admit(String addressKey, String clientId, int limit) {
+        return redis.eval(ADMIT_SCRIPT, ScriptOutputType.INTEGER, new String[] {CLIENTS_AT_PREFIX + addressKey},
+                clientId, Long.toString(sessionTtlSeconds), Integer.toString(limit));
+    }
+
+    /**
+     * CONNECT, once admitted: binds the address to the client id and, for a clean session, forgets its topics. With a
+     * shared key (the Python gateway's {@code client:{ip}}) that key is written; the exact address
+     * ({@code client:{ip}:{port}}) is then written only when several clients connected from there ({@code seenThere}),
+     * so that a lone device whose NAT gives it a new port each time it wakes does not leave a key per port.
+     */
+    public CompletionStage<Void> bind(String clientKey, String sharedKey, String clientId, boolean cleanSession,
+                                      long seenThere) {
         SetArgs ttl = SetArgs.Builder.ex(sessionTtlSeconds);
         CompletableFuture<?> bound;
         if (sharedKey == null) {
@@ -308,8 +311,7 @@ public final class SessionStore implements AutoCloseable {
         }
         String clientId = former.clientId;
         CompletionStage<Long> seenThere = sharedKey == null ? CompletableFuture.completedFuture(1L)
-                : redis.eval(ADMIT_SCRIPT, ScriptOutputType.INTEGER, new String[] {CLIENTS_AT_PREFIX + sharedKey},
-                        clientId, Long.toString(sessionTtlSeconds), "0");
+                : admit(sharedKey, clientId, 0);
         return seenThere.thenCompose(seen -> bind(clientKey, sharedKey, clientId, false, seen)).thenApply(ok -> {
             LOG.info("Client {} at {} was missing from the store: written back from this instance's memory", clientId, clientKey);
             return clientId;
