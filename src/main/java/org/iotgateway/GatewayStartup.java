@@ -22,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Before Camel loads routes: picks the route groups that are switched on ({@code <group>.enabled}, one folder each
- * under {@code gateway.routes-dir}) and, where a group's service address is not configured, starts the embedded
+ * Before Camel loads routes: picks the route groups to run (one folder each under {@code gateway.routes-dir}): those
+ * {@code gateway.groups} names, or else those switched on with {@code <group>.enabled}; and, where a group's service address is not configured, starts the embedded
  * stand-ins when they are on the class path (under {@code mvn camel:run} and in tests; the packaged application does
  * not carry them).
  */
@@ -124,16 +124,30 @@ final class GatewayStartup extends MainListenerSupport {
         }
     }
 
-    private static List<String> enabledGroups(Path routesDir, PropertiesComponent properties) {
+    /**
+     * The groups {@code gateway.groups} names (one Deployment per group runs the same image with its own), or else
+     * every folder whose {@code <group>.enabled} is true. A named group without a folder stops the start.
+     */
+    static List<String> enabledGroups(Path routesDir, PropertiesComponent properties) {
+        List<String> folders;
         try (Stream<Path> entries = Files.list(routesDir)) {
-            return entries.filter(Files::isDirectory)
-                    .map(dir -> dir.getFileName().toString())
-                    .filter(group -> Boolean.parseBoolean(properties.resolveProperty(group + ".enabled").orElse("true")))
-                    .sorted()
-                    .toList();
+            folders = entries.filter(Files::isDirectory).map(dir -> dir.getFileName().toString()).sorted().toList();
         } catch (IOException e) {
             throw new IllegalStateException("Cannot read the route folder " + routesDir.toAbsolutePath() + ": " + e, e);
         }
+        String named = properties.resolveProperty("gateway.groups").orElse("").trim();
+        if (named.isEmpty()) {
+            return folders.stream()
+                    .filter(group -> Boolean.parseBoolean(properties.resolveProperty(group + ".enabled").orElse("true")))
+                    .toList();
+        }
+        List<String> groups = Stream.of(named.split(",")).map(String::trim).filter(group -> !group.isEmpty()).distinct().sorted().toList();
+        List<String> unknown = groups.stream().filter(group -> !folders.contains(group)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("gateway.groups names " + unknown + ", which " + routesDir.toAbsolutePath()
+                    + " has no folder for (it has " + folders + ")");
+        }
+        return groups;
     }
 
     private static AutoCloseable startDevServices(PropertiesComponent properties, List<String> groups) {

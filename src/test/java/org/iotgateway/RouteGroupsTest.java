@@ -6,6 +6,7 @@ import org.iotgateway.testing.RunningGateway;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A route group is switched off by its property alone: no routes, no endpoints, no stand-ins for its services. And the
@@ -28,6 +29,20 @@ class RouteGroupsTest {
         try (RunningGateway gateway = RunningGateway.start(Map.of())) {
             assertThat(gateway.context().getRoute("mqttsn-readings-to-rabbitmq")).isNotNull();
         }
+    }
+
+    @Test
+    void should_run_only_the_groups_gateway_groups_names_whatever_their_enabled_switches_say() throws Exception {
+        try (RunningGateway gateway = RunningGateway.start(Map.of("gateway.groups", "live", "mqttsn.enabled", "true"))) {
+            assertThat(gateway.context().getRoutes()).isNotEmpty()
+                    .allSatisfy(route -> assertThat(route.getSourceLocation()).contains("routes/live/"));
+        }
+    }
+
+    @Test
+    void should_refuse_to_start_when_gateway_groups_names_a_group_without_a_folder() {
+        assertThatThrownBy(() -> RunningGateway.start(Map.of("gateway.groups", "mqttsn, meters")).close())
+                .hasStackTraceContaining("gateway.groups names [meters]");
     }
 
     @Test
