@@ -1,5 +1,6 @@
-"""A minimal Django Channels app, as the tests' Channels side: Django settings with a channels_redis layer (argument 2:
-its BACKEND, channels_redis.core.RedisChannelLayer by default) and a Channels consumer run as Channels runs one. The
+"""A minimal Django Channels app, as the tests' Channels side: Django settings with a channels_redis layer (argument 1:
+its host, a redis:// URL or a hosts entry such as {'sentinels': [...], 'master_name': ...}; argument 2: its BACKEND,
+channels_redis.core.RedisChannelLayer by default) and a Channels consumer run as Channels runs one. The
 consumer takes commands as ASGI messages, one JSON line each on stdin:
 
     {"join": "<group>"}                     group_add of the consumer's channel
@@ -7,6 +8,7 @@ consumer takes commands as ASGI messages, one JSON line each on stdin:
 and its mqtt_message handler prints each mqtt.message event it gets as one JSON line (bytes as {"bytes": hex}).
 Prints "ready" once its channel exists.
 """
+import ast
 import asyncio
 import json
 import sys
@@ -17,7 +19,7 @@ from django.conf import settings
 BACKEND = sys.argv[2] if len(sys.argv) > 2 else "channels_redis.core.RedisChannelLayer"
 settings.configure(CHANNEL_LAYERS={"default": {
     "BACKEND": BACKEND,
-    "CONFIG": {"hosts": [sys.argv[1]]},
+    "CONFIG": {"hosts": [ast.literal_eval(sys.argv[1]) if sys.argv[1].startswith("{") else sys.argv[1]]},
 }})
 django.setup()
 

@@ -24,7 +24,7 @@ import org.iotgateway.mqtt.MqttConnection;
 import org.iotgateway.mqtt.MqttConstants;
 import org.iotgateway.mqtt.Subscription;
 import org.iotgateway.mqtt.TopicFilter;
-import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.ValkeyUri;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +63,7 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
 
     @Override
     protected void doStart() {
-        storeClient = RedisClient.create(ValkeyUri.parse(redisUrl));
+        storeClient = ValkeyUri.client(redisUrl);
         store = storeClient.connect();
         for (String entry : store.sync().smembers(subscriptionsKey())) {
             int space = entry.indexOf(' ');

@@ -17,7 +17,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
-import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.ValkeyUri;
 
 /**
  * The channel layer of channels_redis 4.x's {@code RedisChannelLayer}, as it keeps it in Redis, so that a Django app's {@code channel_layer}
@@ -70,7 +70,7 @@ public final class RedisChannelLayer implements ChannelLayer {
     private final int capacity;
 
     public RedisChannelLayer(String redisUrl, String prefix, int expirySeconds, int groupExpirySeconds, int capacity) {
-        this.client = RedisClient.create(ValkeyUri.parse(redisUrl));
+        this.client = ValkeyUri.client(redisUrl);
         this.prefix = prefix;
         this.expirySeconds = expirySeconds;
         this.groupExpirySeconds = groupExpirySeconds;

@@ -12,7 +12,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.ValkeyUri;
 
 /**
  * The channel layer of channels_redis 4.x's {@code RedisPubSubChannelLayer}: a channel is the Redis Pub/Sub channel of
@@ -29,7 +29,7 @@ public final class RedisPubSubChannelLayer implements ChannelLayer {
     private String subscribed;
 
     public RedisPubSubChannelLayer(String redisUrl, String prefix) {
-        this.client = RedisClient.create(ValkeyUri.parse(redisUrl));
+        this.client = ValkeyUri.client(redisUrl);
         this.prefix = prefix;
         this.sending = client.connect(ByteArrayCodec.INSTANCE);
         this.listening = client.connectPubSub(ByteArrayCodec.INSTANCE);

@@ -14,7 +14,7 @@ import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.iotgateway.GatewayMeters;
-import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.ValkeyUri;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +15,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
-import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.ValkeyUri;
 import org.iotgateway.testing.CapturedLogs;
 import org.iotgateway.testing.RunningGateway;
+import org.iotgateway.testing.SentinelSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -81,6 +83,42 @@ class ChannelsWorkerTest {
 
     private static String subscribe(String topic, String group) {
         return "{\"type\":\"mqtt_subscribe\",\"topic\":\"" + topic + "\",\"group\":\"" + group + "\"}";
+    }
+
+    @Test
+    void should_share_the_layer_with_the_app_through_redis_sentinel_in_channels_redis_own_form_and_follow_a_failover()
+            throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        try (SentinelSet layer = new SentinelSet("channels", Path.of("target", "channels-sentinel"))) {
+            // the hosts entry of the app's CHANNEL_LAYERS, given to the worker as it is
+            Map<String, String> settings = Map.of("channels.enabled", "true", "channels.channel-name", channel,
+                    "channels.redis-url", layer.channelsRedisHostsEntry());
+            try (RunningGateway gateway = RunningGateway.startOnly("channels", settings);
+                 DjangoChannelsApp app = new DjangoChannelsApp(layer.channelsRedisHostsEntry())) {
+                gateway.awaitMqttReady("channelsMqtt");
+                app.join("room" + id);
+                app.send(channel, subscribe("sentinel/" + id, "room" + id));
+                await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(gateway).subscriptions().isEmpty());
+                mosquittoPub("sentinel/" + id, "before", false);
+                assertThat(app.next(10)).contains("\"payload\": \"before\"");
+
+                Duration failover = layer.killMaster();
+                // the app's consumer dies with its connection (channels_redis 4.0.0 raises ConnectionError in receive): a
+                // new one, as the app's server starts for its next client, asks the sentinels too
+                await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.readiness().contains("UP"));
+                try (DjangoChannelsApp restarted = new DjangoChannelsApp(layer.channelsRedisHostsEntry())) {
+                    restarted.join("after" + id);
+                    restarted.send(channel, subscribe("sentinel/" + id + "/after", "after" + id));
+                    await().atMost(20, TimeUnit.SECONDS).until(() -> channelsWorker(gateway).subscriptions().size() == 2);
+                    mosquittoPub("sentinel/" + id + "/after", "after", false);
+                    assertThat(restarted.next(10)).contains("\"payload\": \"after\"");
+                }
+                assertThat(layer.replica().cli("smembers", "asgi" + channel + "$subscriptions")).as("written to the new master")
+                        .contains("after" + id + " sentinel/" + id + "/after");
+                System.out.printf("Channels layer failover: replica promoted %d ms after the master was killed%n", failover.toMillis());
+            }
+        }
     }
 
     @Test

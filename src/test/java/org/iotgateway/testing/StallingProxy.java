@@ -28,11 +28,15 @@ public final class StallingProxy implements AutoCloseable {
     private volatile boolean down;
 
     private StallingProxy(URI broker) throws IOException {
+        this(broker, "127.0.0.1");
+    }
+
+    private StallingProxy(URI broker, String bindAddress) throws IOException {
         this.broker = broker;
         server = new ServerSocket();
         // accepted sockets inherit it: the less the relay buffers, the sooner the gateway's writes block
         server.setReceiveBufferSize(4096);
-        server.bind(new InetSocketAddress("127.0.0.1", 0));
+        server.bind(new InetSocketAddress(bindAddress, 0));
         Thread acceptor = new Thread(this::accept, "stalling-proxy");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -59,10 +63,18 @@ public final class StallingProxy implements AutoCloseable {
         return new StallingProxy(URI.create(valkey));
     }
 
+    /**
+     * A relay listening on another address of this host: the tests' servers listen on loopback, which a gateway in a
+     * network namespace of its own reaches through this.
+     */
+    public static StallingProxy at(String bindAddress, String brokerUrl) throws IOException {
+        return new StallingProxy(URI.create(brokerUrl), bindAddress);
+    }
+
     /** The broker's URL (AMQP, MQTT, Valkey) with the relay's address in place of the broker's. */
     public String url() {
         return broker.getScheme() + "://" + (broker.getRawUserInfo() == null ? "" : broker.getRawUserInfo() + "@")
-                + "127.0.0.1:" + server.getLocalPort() + (broker.getRawPath() == null ? "" : broker.getRawPath());
+                + server.getInetAddress().getHostAddress() + ":" + server.getLocalPort() + (broker.getRawPath() == null ? "" : broker.getRawPath());
     }
 
     /** The broker's own URL, to reach it past the relay. */

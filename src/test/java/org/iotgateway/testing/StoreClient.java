@@ -3,7 +3,7 @@ package org.iotgateway.testing;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import org.iotgateway.mqttsn.store.ValkeyUri;
+import org.iotgateway.ValkeyUri;
 
 /** A test's own connection to the gateway's Redis/Valkey, to read and change what the store holds. */
 public final class StoreClient implements AutoCloseable {

@@ -25,6 +25,12 @@ public final class UdpClient implements AutoCloseable {
         this.gateway = new InetSocketAddress("127.0.0.1", gatewayPort);
     }
 
+    /** A device at {@code localAddress} sending to a gateway (or a load balancer's address) elsewhere. */
+    public UdpClient(String localAddress, InetSocketAddress gateway) throws IOException {
+        this.socket = new DatagramSocket(new InetSocketAddress(localAddress, 0));
+        this.gateway = gateway;
+    }
+
     /**
      * A device at a loopback address of its own, 127.x.y.z at random: with the default keys ({@code client:{ip}}) it is
      * the only client of its address, whatever other tests left in the store.

@@ -1,5 +1,7 @@
 package org.iotgateway.mqttsn.store;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
@@ -29,6 +32,7 @@ import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
+import org.iotgateway.ValkeyUri;
 import org.slf4j.Logger;
 import reactor.core.Disposable;
 import org.slf4j.LoggerFactory;
@@ -167,17 +171,15 @@ public final class SessionStore implements AutoCloseable {
                         long maxCachedTopicBytes, Duration cacheTtl, Duration commandTimeout, int maxTopicsPerClient,
                         int maxClientsPerAddress) {
         RedisURI uri = ValkeyUri.parse(connectionString);
-        this.address = uri.getHost() + ":" + uri.getPort();
+        this.address = ValkeyUri.describe(uri);
         // reconnect within half a second of the store's return (Lettuce's default backs off to 30 s)
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), RECONNECT_DELAY_MAX, 2, TimeUnit.MILLISECONDS))
                 .build();
-        this.client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
+        this.client = ValkeyUri.client(connectionString, resources, ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-                .build());
+                .timeoutOptions(TimeoutOptions.enabled(commandTimeout)));
         this.sessionTtlSeconds = sessionTtl.toSeconds();
         this.ttlRefreshNanos = ttlRefreshInterval.toNanos();
         this.maxTopicsPerClient = maxTopicsPerClient;
@@ -186,13 +188,16 @@ public final class SessionStore implements AutoCloseable {
         this.clients = Caffeine.newBuilder().maximumSize(maxCachedClients).expireAfterWrite(cacheTtl).build();
         this.topics = Caffeine.newBuilder().maximumWeight(maxCachedTopicBytes)
                 .<String, String[]>weigher((clientId, names) -> heapBytes(names)).expireAfterWrite(cacheTtl).build();
-        this.connection = client.connect(StringCodec.UTF8, uri);
+        this.connection = connect(client, resources, address);
         this.redis = connection.async();
         this.sessions = new ClientSessions(redis, sessionTtl, maxCachedClients);
         this.subscriptions = new Subscriptions(redis, sessionTtl);
         connection.addListener(this::onPush);
+        // the data connection's, not those that ask the sentinels where the master is (one per reconnection attempt)
+        List<RedisURI> sentinels = uri.getSentinels();
         this.reconnects = client.getResources().eventBus().get()
                 .filter(ConnectionActivatedEvent.class::isInstance)
+                .filter(event -> !isSentinel(((ConnectionActivatedEvent) event).remoteAddress(), sentinels))
                 .subscribe(event -> onReconnected(), e -> LOG.debug("Store event stream ended: {}", e.toString()));
         enableTracking();
     }
@@ -496,6 +501,29 @@ public final class SessionStore implements AutoCloseable {
                                 e.getMessage());
                     }
                 });
+    }
+
+    /** The connection, or an error that says where and why not (a TLS certificate refused, a wrong password, …). */
+    private static StatefulRedisConnection<String, String> connect(RedisClient client, ClientResources resources, String address) {
+        try {
+            return client.connect(StringCodec.UTF8);
+        } catch (RedisConnectionException e) {
+            Throwable cause = e;
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            // the route controller makes a new store at its next attempt: this one's threads go now
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            throw new RedisConnectionException("Cannot connect to the store (" + address + "): "
+                    + (cause == e ? e.getMessage() : cause.getClass().getSimpleName() + ": " + cause.getMessage()), e);
+        }
+    }
+
+    private static boolean isSentinel(SocketAddress remote, List<RedisURI> sentinels) {
+        return remote instanceof InetSocketAddress address && sentinels.stream().anyMatch(sentinel -> sentinel.getPort() == address.getPort()
+                && (sentinel.getHost().equals(address.getHostString())
+                    || address.getAddress() != null && sentinel.getHost().equals(address.getAddress().getHostAddress())));
     }
 
     private void onReconnected() {
