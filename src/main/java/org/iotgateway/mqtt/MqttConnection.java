@@ -32,6 +32,7 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.iotgateway.GatewayMeters;
 import org.iotgateway.ReadinessCheck;
+import org.iotgateway.TlsSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

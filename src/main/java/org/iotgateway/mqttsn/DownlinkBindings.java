@@ -1,6 +1,7 @@
 package org.iotgateway.mqttsn;
 
 import java.io.IOException;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -28,14 +29,20 @@ final class DownlinkBindings implements AutoCloseable {
     private final AmqpUrl url;
     private final String exchange;
     private final String queue;
+    /** x-queue-type: classic or quorum */
+    private final String queueType;
     private final ExecutorService thread;
     private Connection connection;
     private Channel channel;
 
-    DownlinkBindings(String amqpUrl, String exchange, String queue, ExecutorService thread) {
+    DownlinkBindings(String amqpUrl, String exchange, String queue, String queueType, ExecutorService thread) {
+        if (!queueType.equals("classic") && !queueType.equals("quorum")) {
+            throw new IllegalArgumentException("downlinkQueueType is classic or quorum, not '" + queueType + "'");
+        }
         this.url = AmqpUrl.parse(amqpUrl);
         this.exchange = exchange;
         this.queue = queue;
+        this.queueType = queueType;
         this.thread = thread;
     }
 
@@ -92,10 +99,10 @@ final class DownlinkBindings implements AutoCloseable {
         ConnectionFactory factory = url.connectionFactory();
         factory.setConnectionTimeout(5000);
         factory.setAutomaticRecoveryEnabled(false);
-        connection = factory.newConnection("mqttsn downlink bindings");
+        connection = url.connect(factory, "mqttsn downlink bindings");
         channel = connection.createChannel();
         channel.exchangeDeclare(exchange, "topic", true);
-        channel.queueDeclare(queue, true, false, false, null);
+        channel.queueDeclare(queue, true, false, false, Map.of("x-queue-type", queueType));
         return channel;
     }
 

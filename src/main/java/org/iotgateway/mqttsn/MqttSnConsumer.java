@@ -165,7 +165,7 @@ public class MqttSnConsumer extends DefaultConsumer {
             bindingThread = getEndpoint().getCamelContext().getExecutorServiceManager()
                     .newSingleThreadExecutor(this, "mqttsn-downlink-bindings");
             bindings = new DownlinkBindings(endpoint.getAmqpConnectionString(), endpoint.getDownlinkExchange(),
-                    endpoint.getDownlinkQueue(), bindingThread);
+                    endpoint.getDownlinkQueue(), endpoint.getDownlinkQueueType(), bindingThread);
             bindings.declare();
             downlink = new Downlink(store, channels.get(0).pipeline().get(ReplyWriter.class), endpoint.isUsePortNumberInClientStore(),
                     predefinedTopics, metrics, log, endpoint.getDownlinkRetrySeconds() * 1000L, endpoint.getDownlinkMaxAttempts(),

@@ -113,6 +113,10 @@ public class MqttSnEndpoint extends DefaultEndpoint {
               description = "The durable queue the downlink route consumes, shared by every instance; bound to the"
                             + " exchange with each subscribed filter ('/' as '.', '+' as '*'); empty: no downlink.")
     private String downlinkQueue = "mqttsn-downlink";
+    @UriParam(label = "consumer", defaultValue = "classic", enums = "classic,quorum",
+              description = "The downlink queue's type when the gateway declares it: quorum on a RabbitMQ cluster, so that"
+                            + " it outlives the node it was declared on. An existing queue keeps the type it has.")
+    private String downlinkQueueType = "classic";
     @UriParam(label = "consumer", defaultValue = "10",
               description = "Seconds before a QoS 1 or 2 message a device has not acknowledged is sent again (DUP; PUBREL after PUBREC).")
     private int downlinkRetrySeconds = 10;
@@ -209,6 +213,14 @@ public class MqttSnEndpoint extends DefaultEndpoint {
 
     public void setDownlinkQueue(String downlinkQueue) {
         this.downlinkQueue = downlinkQueue;
+    }
+
+    public String getDownlinkQueueType() {
+        return downlinkQueueType;
+    }
+
+    public void setDownlinkQueueType(String downlinkQueueType) {
+        this.downlinkQueueType = downlinkQueueType;
     }
 
     public int getDownlinkRetrySeconds() {

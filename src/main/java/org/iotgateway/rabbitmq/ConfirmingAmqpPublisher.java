@@ -233,7 +233,7 @@ public class ConfirmingAmqpPublisher extends AsyncProcessorSupport implements Ca
                     url.configure(new BatchingConnectionFactory(publishing::isHeldByCurrentThread));
             factory.setAutomaticRecoveryEnabled(false);
             factory.setRequestedHeartbeat(30);
-            Connection opened = factory.newConnection("iot-gateway meter ingest");
+            Connection opened = url.connect(factory, "iot-gateway meter ingest");
             Lane[] channels = new Lane[lanes];
             for (int i = 0; i < lanes; i++) {
                 Channel channel = opened.createChannel();

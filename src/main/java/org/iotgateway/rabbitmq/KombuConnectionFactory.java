@@ -3,12 +3,14 @@ package org.iotgateway.rabbitmq;
 import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.Executors;
 
+import org.springframework.amqp.rabbit.connection.AbstractConnectionFactory.AddressShuffleMode;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 
 /**
  * A camel-spring-rabbitmq connection from a URL in the Python gateway's (kombu's) form, which Spring's own
- * {@code uri} property reads differently ({@code amqp://host:5672//} is the vhost {@code /}, see {@link AmqpUrl}).
+ * {@code uri} property reads differently ({@code amqp://host:5672//} is the vhost {@code /}; a {@code ;}-separated
+ * failover list; TLS arguments: see {@link AmqpUrl}).
  * For route files: {@code type: org.iotgateway.rabbitmq.KombuConnectionFactory} with the URL as constructor argument.
  * <p>
  * {@code consumerThreads} sets how many messages its consumers work on at once: the RabbitMQ client runs every
@@ -19,6 +21,9 @@ public class KombuConnectionFactory extends CachingConnectionFactory {
 
     public KombuConnectionFactory(String url) throws NoSuchAlgorithmException {
         super(withoutAutomaticRecovery(AmqpUrl.parse(url).connectionFactory()));
+        // the failover list's nodes, tried in random order as the meter ingest's own connection does
+        setAddresses(AmqpUrl.parse(url).addressList());
+        setAddressShuffleMode(AddressShuffleMode.RANDOM);
     }
 
     /** Spring AMQP recovers its connections itself, and warns when the client library would too. */

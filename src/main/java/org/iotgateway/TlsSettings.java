@@ -1,4 +1,4 @@
-package org.iotgateway.mqtt;
+package org.iotgateway;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -24,17 +24,23 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * TLS for a broker connection: the CA certificates to trust instead of the JVM's trust store, and a client certificate
+ * TLS for a broker connection (MQTT, AMQP): the CA certificates to trust instead of the JVM's trust store, and a client certificate
  * with its private key for brokers that ask for one. Each is PEM text (also on one line with {@code \n} escapes, as
  * environment variables carry it) or the path of a PEM file; the key is unencrypted PKCS#8 ({@code BEGIN PRIVATE KEY}).
  */
-final class TlsSettings {
+public final class TlsSettings {
 
     private TlsSettings() {
     }
 
     /** Null when nothing is set: Paho's default, the JVM's trust store. */
-    static SSLSocketFactory socketFactory(String trustedCa, String clientCertificate, String clientKey) {
+    public static SSLSocketFactory socketFactory(String trustedCa, String clientCertificate, String clientKey) {
+        SSLContext context = sslContext(trustedCa, clientCertificate, clientKey);
+        return context == null ? null : context.getSocketFactory();
+    }
+
+    /** Null when nothing is set: the JVM's trust store and no client certificate. */
+    public static SSLContext sslContext(String trustedCa, String clientCertificate, String clientKey) {
         boolean trust = !blank(trustedCa);
         boolean identify = !blank(clientCertificate) || !blank(clientKey);
         if (!trust && !identify) {
@@ -46,7 +52,7 @@ final class TlsSettings {
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(identify ? keyManagers(clientCertificate, clientKey) : null, trust ? trustManagers(trustedCa) : null, null);
-            return context.getSocketFactory();
+            return context;
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("TLS settings: " + e.getMessage(), e);
         }
