@@ -65,6 +65,12 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
     protected void doStart() {
         storeClient = ValkeyUri.client(redisUrl);
         store = storeClient.connect();
+        badMessages = ChannelsMessages.rejectedCounter(GatewayMeters.registry(camelContext));
+    }
+
+    /** The groups' subscriptions as Redis keeps them: another instance may have led, and changed them, until now. */
+    private void restore() {
+        groupsByFilter.clear();
         for (String entry : store.sync().smembers(subscriptionsKey())) {
             int space = entry.indexOf(' ');
             groupsByFilter.computeIfAbsent(TopicFilter.parse(entry.substring(space + 1)), ignored -> new ConcurrentHashMap<>())
@@ -72,7 +78,6 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
         }
         LOG.info("Channels worker on channel '{}' ({}{}): {} topic filters restored from Redis", channel, prefix, channel,
                 groupsByFilter.size());
-        badMessages = ChannelsMessages.rejectedCounter(GatewayMeters.registry(camelContext));
     }
 
     @Override
@@ -151,10 +156,14 @@ public class ChannelsWorker extends ServiceSupport implements CamelContextAware,
                 + exchange.getMessage().getHeader(ChannelsConstants.MESSAGE_TYPE) + "'");
     }
 
-    /** The groups' filters now; a filter a group subscribes later is subscribed through {@code subscriber}. */
+    /**
+     * The groups' filters now, read from Redis (this instance starts, or takes over from another); a filter a group
+     * subscribes later is subscribed through {@code subscriber}.
+     */
     @Override
     public synchronized List<Subscription> attach(Subscriber subscriber) {
         this.subscriber = subscriber;
+        restore();
         return groupsByFilter.keySet().stream().map(filter -> new Subscription(filter, qos)).toList();
     }
 

@@ -28,6 +28,11 @@ public class MqttEndpoint extends DefaultEndpoint {
                             + " QoS instead of the endpoint's: sensor/#@1,device/+/status@2")
     private String filters = "#";
     @UriParam(label = "consumer",
+              description = "Subscribe the filters as MQTT 5 shared subscriptions of this group ($share/<group>/<filter>):"
+                            + " the instances that share it get each message once between them, for a route that runs on"
+                            + " several instances; empty: plain subscriptions, every instance gets every message.")
+    private String shareGroup;
+    @UriParam(label = "consumer",
               description = "A bean that decides the subscriptions while the gateway runs (DynamicSubscriptions), in place"
                             + " of filters: #channelsWorker.")
     private DynamicSubscriptions subscriptions;
@@ -58,7 +63,7 @@ public class MqttEndpoint extends DefaultEndpoint {
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
         MqttConsumer consumer = new MqttConsumer(this, processor,
-                subscriptions != null ? List.of() : Subscription.parseList(filters, qos));
+                subscriptions != null ? List.of() : Subscription.parseList(filters, qos, shareGroup));
         configureConsumer(consumer);
         return consumer;
     }
@@ -85,6 +90,14 @@ public class MqttEndpoint extends DefaultEndpoint {
 
     public void setFilters(String filters) {
         this.filters = filters;
+    }
+
+    public String getShareGroup() {
+        return shareGroup;
+    }
+
+    public void setShareGroup(String shareGroup) {
+        this.shareGroup = shareGroup;
     }
 
     public DynamicSubscriptions getSubscriptions() {

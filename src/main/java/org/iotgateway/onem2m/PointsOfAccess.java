@@ -32,6 +32,8 @@ public class PointsOfAccess implements DynamicSubscriptions {
      */
     private final Map<String, String> aeByAddress = new ConcurrentHashMap<>();
     private volatile Subscriber subscriber;
+    /** MQTT 5 share group of the request topics, so that of several instances one carries each request; null: none */
+    private String shareGroup;
 
     /** {@code CAE1=http://10.0.0.7:9000/notify,CAE2=https://app.example/onem2m}; empty for none. */
     public void setConfigured(String configured) {
@@ -52,11 +54,16 @@ public class PointsOfAccess implements DynamicSubscriptions {
         }
     }
 
+    /** Subscribes the AEs' request topics as shared subscriptions of this group (several instances); empty: plain. */
+    public void setShareGroup(String shareGroup) {
+        this.shareGroup = shareGroup == null || shareGroup.isBlank() ? null : shareGroup.strip();
+    }
+
     /** The request topics of the AEs known now; those added later are subscribed through {@code subscriber}. */
     @Override
     public synchronized List<Subscription> attach(Subscriber subscriber) {
         this.subscriber = subscriber;
-        return byAe.keySet().stream().map(PointsOfAccess::requestsTo).toList();
+        return byAe.keySet().stream().map(this::requestsTo).toList();
     }
 
     @Override
@@ -66,8 +73,8 @@ public class PointsOfAccess implements DynamicSubscriptions {
         }
     }
 
-    private static Subscription requestsTo(String maskedAeId) {
-        return new Subscription(TopicFilter.parse("/oneM2M/req/+/" + maskedAeId + "/#"), 1);
+    private Subscription requestsTo(String maskedAeId) {
+        return new Subscription(TopicFilter.parse((shareGroup == null ? "" : "$share/" + shareGroup + "/") + "/oneM2M/req/+/" + maskedAeId + "/#"), 1);
     }
 
     /** The point of access of an AE, or null when it is not reached over HTTP here. */

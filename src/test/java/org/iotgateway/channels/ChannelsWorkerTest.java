@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -15,8 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import org.apache.camel.component.master.MasterConsumer;
 import org.iotgateway.ValkeyUri;
 import org.iotgateway.testing.CapturedLogs;
+import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.SentinelSet;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,6 +58,8 @@ class ChannelsWorkerTest {
                 "channels.layer", layer));
         RunningGateway gateway = RunningGateway.startOnly("channels", settings);
         gateway.awaitMqttReady("channelsMqtt");
+        // ready: it leads (no other worker of its channel runs) and reads its channel
+        await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.readiness().startsWith("{\"status\":\"UP\""));
         return gateway;
     }
 
@@ -83,6 +88,61 @@ class ChannelsWorkerTest {
 
     private static String subscribe(String topic, String group) {
         return "{\"type\":\"mqtt_subscribe\",\"topic\":\"" + topic + "\",\"group\":\"" + group + "\"}";
+    }
+
+    private static boolean leads(RunningGateway worker) {
+        return ((MasterConsumer) worker.context().getRoute("channels-request").getConsumer()).isMaster();
+    }
+
+    @Test
+    void should_handle_each_message_once_with_two_workers_and_carry_on_through_the_other_when_the_leader_stops() throws Exception {
+        String id = Long.toString(System.nanoTime());
+        String channel = "mqtt" + id;
+        Map<String, String> settings = Map.of("channels.enabled", "true", "channels.channel-name", channel);
+        RunningGateway first = RunningGateway.startOnly("channels", settings);
+        try (RunningGateway second = RunningGateway.startOnly("channels", settings);
+             DjangoChannelsApp app = new DjangoChannelsApp(first.property("channels.redis-url"));
+             MqttTestClient watcher = new MqttTestClient(System.getenv("IT_MQTT_URL"))) {
+            await().atMost(10, TimeUnit.SECONDS).alias("one of the two leads").until(() -> leads(first) != leads(second));
+            RunningGateway leader = leads(first) ? first : second;
+            RunningGateway standby = leader == first ? second : first;
+            await().atMost(10, TimeUnit.SECONDS).alias("both ready: one leads, one stands by").until(() ->
+                    leader.readiness().startsWith("{\"status\":\"UP\"") && standby.readiness().startsWith("{\"status\":\"UP\""));
+            app.join("room" + id);
+            app.send(channel, subscribe("multi/" + id + "/#", "room" + id));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(leader).subscriptions().isEmpty());
+            assertThat(channelsWorker(standby).subscriptions()).as("the standby subscribes nothing").isEmpty();
+
+            for (int i = 0; i < 5; i++) {
+                mosquittoPub("multi/" + id + "/in", "m" + i, false);
+            }
+            for (int i = 0; i < 5; i++) {
+                assertThat(app.next(10)).as("MQTT message " + i).contains("\"payload\": \"m" + i + "\"");
+            }
+            assertThat(app.next(2)).as("each MQTT message once").isNull();
+
+            BlockingQueue<MqttTestClient.Received> published = watcher.subscribe("multi-out/" + id);
+            for (int i = 0; i < 5; i++) {
+                app.send(channel, "{\"type\":\"mqtt.publish\",\"publish\":{\"topic\":\"multi-out/" + id + "\",\"payload\":\"p" + i
+                        + "\",\"qos\":1,\"retain\":false}}");
+            }
+            for (int i = 0; i < 5; i++) {
+                assertThat(published.poll(10, TimeUnit.SECONDS)).as("Channels message " + i).isNotNull();
+            }
+            assertThat(published.poll(2, TimeUnit.SECONDS)).as("each Channels message once").isNull();
+
+            long stopped = System.nanoTime();
+            leader.close();
+            await().atMost(10, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> leads(standby));
+            System.out.printf("Channels workers: the standby led %d ms after the leader stopped%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
+            await().atMost(10, TimeUnit.SECONDS).until(() -> !channelsWorker(standby).subscriptions().isEmpty());
+            mosquittoPub("multi/" + id + "/in", "after", false);
+            assertThat(app.next(10)).as("through the new leader").contains("\"payload\": \"after\"");
+            assertThat(app.next(2)).isNull();
+        } finally {
+            first.close();
+        }
     }
 
     @Test

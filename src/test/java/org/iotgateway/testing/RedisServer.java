@@ -55,7 +55,8 @@ public final class RedisServer implements AutoCloseable {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server (Debian package redis-server)");
         List<String> command = new ArrayList<>(List.of("redis-server"));
         command.addAll(arguments);
-        command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no"));
+        // a replica writes the snapshot of its first sync into its folder: the log's, not the working directory
+        command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", log.getParent().toAbsolutePath().toString()));
         Files.createDirectories(log.getParent());
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         RedisServer server = new RedisServer(process, port, cliTls);
