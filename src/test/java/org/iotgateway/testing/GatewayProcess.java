@@ -71,6 +71,10 @@ public final class GatewayProcess implements AutoCloseable {
         throw new IllegalStateException("the gateway was not ready within " + timeout + ":\n" + tail());
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public String metrics() throws IOException, InterruptedException {
         return get("/observe/metrics").body();
     }
