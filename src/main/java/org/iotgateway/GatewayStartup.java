@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Before Camel loads routes: picks the route groups to run (one folder each under {@code gateway.routes-dir}): those
- * {@code gateway.groups} names, or else those switched on with {@code <group>.enabled}; and, where a group's service address is not configured, starts the embedded
- * stand-ins when they are on the class path (under {@code mvn camel:run} and in tests; the packaged application does
- * not carry them).
+ * {@code gateway.groups} names, or else those switched on with {@code <group>.enabled}; and, where a group's service
+ * address is not configured, starts the embedded stand-ins when they are on the class path (under
+ * {@code mvn camel:run} and in tests; the packaged application does not carry them).
  */
 final class GatewayStartup extends MainListenerSupport {
 
@@ -128,7 +128,7 @@ final class GatewayStartup extends MainListenerSupport {
      * The groups {@code gateway.groups} names (one Deployment per group runs the same image with its own), or else
      * every folder whose {@code <group>.enabled} is true. A named group without a folder stops the start.
      */
-    static List<String> enabledGroups(Path routesDir, PropertiesComponent properties) {
+    private static List<String> enabledGroups(Path routesDir, PropertiesComponent properties) {
         List<String> folders;
         try (Stream<Path> entries = Files.list(routesDir)) {
             folders = entries.filter(Files::isDirectory).map(dir -> dir.getFileName().toString()).sorted().toList();

@@ -126,6 +126,10 @@ public class RedisClusterService extends AbstractCamelClusterService<RedisCluste
 
     @Override
     protected void doStop() throws Exception {
+        // never started (the check of an edited route file makes the bean in a context of its own, and stops it there)
+        if (timer == null) {
+            return;
+        }
         // no campaign after this: the views' leases are released as they stop
         timer.shutdownNow();
         timer.awaitTermination(5, TimeUnit.SECONDS);

@@ -21,6 +21,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Consumer;
+import org.apache.camel.DelegateEndpoint;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Route;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.Suspendable;
@@ -155,7 +157,13 @@ public final class RouteFileReloader extends ServiceSupport {
         List<Consumer> suspended = new ArrayList<>();
         try {
             stopTakingNewExchanges(oldIds, suspended);
+            List<Endpoint> delegates = delegatesOf(oldIds);
             model.removeRouteDefinitions(old);
+            // a master: endpoint's delegate (mqtt:channelsMqtt?…) belongs to no route: removed with the route's own
+            // endpoints, it is not found stale, with the replaced beans, by the new routes
+            for (Endpoint delegate : delegates) {
+                camelContext.removeEndpoint(delegate);
+            }
         } catch (Exception e) {
             // the routes keep running: their consumers take exchanges again
             suspended.forEach(ServiceHelper::resumeService);
@@ -179,6 +187,17 @@ public final class RouteFileReloader extends ServiceSupport {
             }
             throw new InvalidRouteFileException(file, 0, "its routes failed to start, the previous ones run again: " + e.getMessage());
         }
+    }
+
+    private List<Endpoint> delegatesOf(List<String> routeIds) {
+        List<Endpoint> delegates = new ArrayList<>();
+        for (String routeId : routeIds) {
+            Route route = camelContext.getRoute(routeId);
+            if (route != null && route.getEndpoint() instanceof DelegateEndpoint delegating) {
+                delegates.add(delegating.getEndpoint());
+            }
+        }
+        return delegates;
     }
 
     /**

@@ -1,10 +1,7 @@
 package org.iotgateway.mqttsn;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -14,6 +11,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import org.iotgateway.rabbitmq.AmqpUrl;
+import org.iotgateway.testing.Arrivals;
 import org.iotgateway.testing.Meter;
 import org.iotgateway.testing.RabbitMqCluster;
 import org.iotgateway.testing.RunningGateway;
@@ -63,22 +61,21 @@ class BrokerClusterTest {
                 publishing.join();
 
                 RabbitMqCluster.Node survivor = cluster.nodes().stream().filter(node -> node != connected).findFirst().orElseThrow();
-                Map<String, Integer> arrived = new HashMap<>();
+                Arrivals arrived = new Arrivals();
                 try (Connection reader = AmqpUrl.parse(cluster.url(survivor)).connectionFactory().newConnection("test reader")) {
                     Channel channel = reader.createChannel();
                     GetResponse message;
                     while ((message = channel.basicGet(queue, true)) != null) {
-                        arrived.merge(new String(message.getBody(), StandardCharsets.UTF_8), 1, Integer::sum);
+                        arrived.add(message.getBody());
                     }
                 }
-                Set<String> lost = new HashSet<>(meter.acknowledged());
-                lost.removeAll(arrived.keySet());
+                Set<String> lost = arrived.lost(meter.acknowledged());
                 System.out.printf("Broker cluster: node %s stopped (rabbitmqctl shutdown took %d ms); gateway ready %d ms after"
                                 + " the stop began; meter acknowledged again %d ms after; %d readings acknowledged, %d lost,"
                                 + " %d duplicates, %d retries (%d after congestion)%n",
                         connected.name(), TimeUnit.NANOSECONDS.toMillis(stopReturned - stopped),
                         TimeUnit.NANOSECONDS.toMillis(ready - stopped), TimeUnit.NANOSECONDS.toMillis(meter.firstAckAfter(stopped)),
-                        meter.acknowledged().size(), lost.size(), arrived.values().stream().mapToInt(count -> count - 1).sum(),
+                        meter.acknowledged().size(), lost.size(), arrived.duplicates(),
                         meter.retries(), meter.congestions());
                 assertThat(lost).as("acknowledged readings missing from the quorum queue").isEmpty();
                 assertThat(meter.refusals()).as("refusals (a device would reconnect)").isEmpty();

@@ -1,6 +1,5 @@
 package org.iotgateway.mqttsn;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,8 +11,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
-import com.rabbitmq.client.Delivery;
 import org.iotgateway.testing.AmqpQueue;
+import org.iotgateway.testing.Arrivals;
 import org.iotgateway.testing.GatewayProcess;
 import org.iotgateway.testing.Meter;
 import org.iotgateway.testing.StallingProxy;
@@ -110,14 +109,9 @@ class ScaleOutIT {
 
             Set<String> acknowledged = new HashSet<>();
             meters.forEach(meter -> acknowledged.addAll(meter.acknowledged()));
-            Map<String, Integer> arrived = new HashMap<>();
-            Delivery delivery;
-            while ((delivery = readings.next(Duration.ofSeconds(3))) != null) {
-                arrived.merge(new String(delivery.getBody(), StandardCharsets.UTF_8), 1, Integer::sum);
-            }
-            Set<String> lost = new HashSet<>(acknowledged);
-            lost.removeAll(arrived.keySet());
-            int duplicates = arrived.values().stream().mapToInt(count -> count - 1).sum();
+            Arrivals arrived = Arrivals.drain(readings, Duration.ofSeconds(3));
+            Set<String> lost = arrived.lost(acknowledged);
+            int duplicates = arrived.duplicates();
             List<Long> recoveries = new ArrayList<>();
             for (Meter meter : meters) {
                 if (orphans.contains(meter.address())) {
@@ -129,7 +123,7 @@ class ScaleOutIT {
             System.out.printf("Scale-out: %d instances, %d meters, %d readings acknowledged, %d arrived (%d duplicates), "
                             + "%d lost; instance %d killed with %d meters' flows; their first acknowledgement after the kill "
                             + "came %d ms (median) to %d ms (max) later; %d retries in all%n",
-                    INSTANCES, METERS, acknowledged.size(), arrived.values().stream().mapToInt(Integer::intValue).sum(),
+                    INSTANCES, METERS, acknowledged.size(), arrived.total(),
                     duplicates, lost.size(), victim, orphans.size(),
                     recoveries.get(recoveries.size() / 2), recoveries.get(recoveries.size() - 1), retries);
 

@@ -1,17 +1,14 @@
 package org.iotgateway.mqttsn;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-import com.rabbitmq.client.Delivery;
 import org.iotgateway.testing.AmqpQueue;
+import org.iotgateway.testing.Arrivals;
 import org.iotgateway.testing.Meter;
 import org.iotgateway.testing.SentinelSet;
 import org.iotgateway.testing.RunningGateway;
@@ -62,19 +59,14 @@ class StoreFailoverTest {
                 meter.stop();
                 publishing.join();
 
-                Map<String, Integer> arrived = new HashMap<>();
-                Delivery delivery;
-                while ((delivery = readings.next(Duration.ofSeconds(2))) != null) {
-                    arrived.merge(new String(delivery.getBody(), StandardCharsets.UTF_8), 1, Integer::sum);
-                }
-                Set<String> lost = new HashSet<>(meter.acknowledged());
-                lost.removeAll(arrived.keySet());
+                Arrivals arrived = Arrivals.drain(readings, Duration.ofSeconds(2));
+                Set<String> lost = arrived.lost(meter.acknowledged());
                 System.out.printf("Store failover: replica promoted %d ms after the master was killed, gateway ready %d ms"
                                 + " after; meter acknowledged again %d ms after the kill; %d readings acknowledged, %d lost,"
                                 + " %d duplicates, %d retries (%d after congestion)%n",
                         promoted.toMillis(), TimeUnit.NANOSECONDS.toMillis(ready - killed),
                         TimeUnit.NANOSECONDS.toMillis(meter.firstAckAfter(killed)), meter.acknowledged().size(), lost.size(),
-                        arrived.values().stream().mapToInt(count -> count - 1).sum(), meter.retries(), meter.congestions());
+                        arrived.duplicates(), meter.retries(), meter.congestions());
                 assertThat(lost).as("acknowledged readings missing from RabbitMQ").isEmpty();
                 assertThat(meter.refusals()).as("refusals (a device would reconnect)").isEmpty();
                 assertThat(meter.abandoned()).isZero();

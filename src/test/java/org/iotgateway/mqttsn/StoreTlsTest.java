@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.iotgateway.testing.Vectors.message;
 
 /**
  * The store over TLS, as a managed Valkey or Redis offers it: a redis-server that speaks TLS only and requires a client
@@ -38,9 +37,7 @@ class StoreTlsTest {
              AmqpQueue readings = new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "tls." + clientId, "tls-" + clientId);
              UdpClient meter = UdpClient.atOwnAddress(gateway.udpPort())) {
             await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.readiness().contains("UP"));
-            assertThat(meter.exchange(message("04 04 01 00 3c", clientId))).isEqualTo("03 05 00");
-            assertThat(meter.exchange(message("0a 00 00 00 01", "tls/" + clientId))).isEqualTo("07 0b 00 01 00 01 00");
-            assertThat(meter.exchange(message("0c 20 00 01 00 02", "over tls"))).isEqualTo("07 0d 00 01 00 02 00");
+            meter.connectRegisterPublish(clientId, "tls/" + clientId, "over tls");
             assertThat(new String(readings.next(Duration.ofSeconds(5)).getBody(), StandardCharsets.UTF_8)).isEqualTo("over tls");
             assertThat(store.cli("get", "client:" + meter.localAddress())).isEqualTo(clientId);
         }

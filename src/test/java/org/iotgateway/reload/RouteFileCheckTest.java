@@ -79,7 +79,7 @@ class RouteFileCheckTest {
                 "routes/demo/x.camel.yaml:6: route 'a', step to[mqtt:liveMqtt?topik=a&retian=true]: mqtt: has no option 'topik'"
                 + " (did you mean 'topic'?), 'retian' (did you mean 'retain'?); its options are bridgeErrorHandler,"
                 + " everyCopy, exceptionHandler, exchangePattern, filters,"
-                + " lazyStartProducer, qos, retain, subscriptions, topic");
+                + " lazyStartProducer, qos, retain, shareGroup, subscriptions, topic");
         assertThat(rejection("        - to:\n            uri: \"log:{{no.such.property}}\"\n")).isEqualTo("routes/demo/x.camel.yaml:6:"
                 + " route 'a', step to[log:{{no.such.property}}]: Property with key [no.such.property] not found in properties"
                 + " from text: log:{{no.such.property}}");

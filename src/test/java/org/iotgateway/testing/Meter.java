@@ -19,6 +19,7 @@ public final class Meter implements Runnable {
     private final String clientId;
     private final String topic;
     private final UdpClient socket;
+    private final String address;
     private final long periodMillis;
     private final int retryMillis;
     private final int maxAttempts;
@@ -34,6 +35,7 @@ public final class Meter implements Runnable {
         this.clientId = clientId;
         this.topic = topic;
         this.socket = socket;
+        this.address = socket.localAddress();
         this.periodMillis = periodMillis;
         this.retryMillis = retryMillis;
         this.maxAttempts = maxAttempts;
@@ -103,8 +105,9 @@ public final class Meter implements Runnable {
         running.set(false);
     }
 
+    /** The device's IP address as the gateway sees it. */
     public String address() {
-        return socket.localAddress();
+        return address;
     }
 
     /** The payloads of the readings the gateway acknowledged. */

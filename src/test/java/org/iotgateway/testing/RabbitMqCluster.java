@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -46,11 +47,14 @@ public final class RabbitMqCluster implements AutoCloseable {
     private RabbitMqCluster(int size, Path dir, TestPki pki) throws Exception {
         assumeTrue(Files.isExecutable(Path.of(SERVER)), "needs rabbitmq-server (Debian package), as .ci/run installs");
         this.dir = dir.toAbsolutePath();
-        this.epmdPort = freePort();
+        // every port at once: one asked after another was closed may be the same number again, and the nodes bind theirs
+        // only as they boot
+        int[] ports = freePorts(1 + 3 * size);
+        this.epmdPort = ports[0];
         try {
             String suffix = Long.toString(ProcessHandle.current().pid());
             for (int i = 0; i < size; i++) {
-                nodes.add(startNode("cluster" + i + "-" + suffix + "@localhost", i, pki));
+                nodes.add(startNode("cluster" + i + "-" + suffix + "@localhost", i, pki, Arrays.copyOfRange(ports, 1 + 3 * i, 4 + 3 * i)));
             }
             for (Node node : nodes) {
                 awaitStartup(node);
@@ -82,24 +86,25 @@ public final class RabbitMqCluster implements AutoCloseable {
         }
     }
 
-    private Node startNode(String name, int index, TestPki pki) throws IOException {
+    /** {@code ports}: AMQP, distribution, AMQP over TLS. */
+    private Node startNode(String name, int index, TestPki pki, int[] ports) throws IOException {
         Path base = dir.resolve("node" + index);
         Files.createDirectories(base);
         Path config = base.resolve("rabbitmq");
-        int tlsPort = pki == null ? 0 : freePort();
+        int port = ports[0];
+        int tlsPort = pki == null ? 0 : ports[2];
         String tls = pki == null ? "" : String.join("\n", "listeners.ssl.default = " + tlsPort,
                 "ssl_options.cacertfile = " + pki.caPem().toAbsolutePath(), "ssl_options.certfile = " + pki.serverPem().toAbsolutePath(),
                 "ssl_options.keyfile = " + pki.serverKey().toAbsolutePath(), "ssl_options.verify = verify_peer",
                 "ssl_options.fail_if_no_peer_cert = true", "");
         Files.writeString(config.resolveSibling("rabbitmq.conf"), "loopback_users = none\n" + tls);
         Files.writeString(base.resolve("enabled_plugins"), "[].\n");
-        int port = freePort();
         ProcessBuilder builder = new ProcessBuilder(SERVER).redirectErrorStream(true)
                 .redirectOutput(base.resolve("server.out").toFile());
         Map<String, String> environment = builder.environment();
         environment.putAll(nodeEnvironment(name));
         environment.put("RABBITMQ_NODE_PORT", Integer.toString(port));
-        environment.put("RABBITMQ_DIST_PORT", Integer.toString(freePort()));
+        environment.put("RABBITMQ_DIST_PORT", Integer.toString(ports[1]));
         environment.put("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1");
         environment.put("RABBITMQ_MNESIA_BASE", base.resolve("mnesia").toString());
         environment.put("RABBITMQ_LOG_BASE", base.resolve("log").toString());
@@ -167,9 +172,21 @@ public final class RabbitMqCluster implements AutoCloseable {
         new ProcessBuilder("epmd", "-port", Integer.toString(epmdPort), "-kill").start().waitFor(10, TimeUnit.SECONDS);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    private static int[] freePorts(int count) throws IOException {
+        ServerSocket[] sockets = new ServerSocket[count];
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                sockets[i] = new ServerSocket(0);
+                ports[i] = sockets[i].getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : sockets) {
+                if (socket != null) {
+                    socket.close();
+                }
+            }
         }
     }
 }

@@ -8,6 +8,8 @@ import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.HexFormat;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** A device: one UDP socket that sends datagrams to the gateway and reads its replies. */
 public final class UdpClient implements AutoCloseable {
 
@@ -95,6 +97,16 @@ public final class UdpClient implements AutoCloseable {
     public String exchange(byte[] datagram) throws IOException {
         send(datagram);
         return receive(5000);
+    }
+
+    /**
+     * A new device's first reading: CONNECT as {@code clientId}, REGISTER {@code topic} (its first, id 1), one QoS 1
+     * PUBLISH; each answer checked (CONNACK, REGACK and PUBACK accepted).
+     */
+    public void connectRegisterPublish(String clientId, String topic, String payload) throws IOException {
+        assertThat(exchange(Vectors.message("04 04 01 00 3c", clientId))).as("CONNACK").isEqualTo("03 05 00");
+        assertThat(exchange(Vectors.message("0a 00 00 00 01", topic))).as("REGACK").isEqualTo("07 0b 00 01 00 01 00");
+        assertThat(exchange(Vectors.message("0c 20 00 01 00 02", payload))).as("PUBACK").isEqualTo("07 0d 00 01 00 02 00");
     }
 
     @Override
