@@ -39,7 +39,8 @@ class Onem2mInstancesTest {
 
     private static RunningGateway instance(String cse, StubCse stub, String mqttCse, String name) throws Exception {
         Map<String, String> settings = new HashMap<>(Map.of("onem2m.enabled", "true", "onem2m.cse-id", cse,
-                "onem2m.cse-url", stub.url(), "onem2m.mqtt-client-id", "C::" + cse + "-" + name,
+                // as camel-k/onem2m gives it, with the pod's name in place of the environment's HOSTNAME
+                "onem2m.cse-url", stub.url(), "onem2m.mqtt-client-id", "C::{{onem2m.cse-id}}-{{instance.name}}", "instance.name", name,
                 "onem2m.mqtt-share-group", "binding-" + cse, "onem2m.mqtt-cse-id", mqttCse));
         RunningGateway gateway = RunningGateway.startOnly("onem2m", settings);
         gateway.awaitMqttReady("onem2mMqtt");
