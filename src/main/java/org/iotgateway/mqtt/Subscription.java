@@ -24,10 +24,6 @@ public record Subscription(TopicFilter filter, int qos) {
 
     /** The same, each filter subscribed as {@code $share/<shareGroup>/<filter>} unless the group is null or blank. */
     public static List<Subscription> parseList(String text, int defaultQos, String shareGroup) {
-        boolean shared = shareGroup != null && !shareGroup.isBlank();
-        if (shared && (shareGroup.contains("/") || shareGroup.contains("+") || shareGroup.contains("#"))) {
-            throw new IllegalArgumentException("share group '" + shareGroup + "' contains '/', '+' or '#'");
-        }
         List<Subscription> subscriptions = new ArrayList<>();
         for (String entry : text.split(",")) {
             String trimmed = entry.strip();
@@ -40,7 +36,7 @@ public record Subscription(TopicFilter filter, int qos) {
                 qos = trimmed.charAt(at + 1) - '0';
                 trimmed = trimmed.substring(0, at);
             }
-            subscriptions.add(new Subscription(TopicFilter.parse(shared ? "$share/" + shareGroup.strip() + "/" + trimmed : trimmed), qos));
+            subscriptions.add(new Subscription(TopicFilter.parse(trimmed, shareGroup), qos));
         }
         if (subscriptions.isEmpty()) {
             throw new IllegalArgumentException("no topic filter in '" + text + "'");

@@ -20,6 +20,23 @@ public final class TopicFilter {
         this.startsWithWildcard = levels[0].equals("#") || levels[0].equals("+");
     }
 
+    /**
+     * {@code filter} subscribed as an MQTT 5 shared subscription of {@code shareGroup} ({@code $share/<group>/<filter>}),
+     * or as it is when the group is null or blank.
+     *
+     * @throws IllegalArgumentException with the rule the group or the filter breaks
+     */
+    public static TopicFilter parse(String filter, String shareGroup) {
+        if (shareGroup == null || shareGroup.isBlank()) {
+            return parse(filter);
+        }
+        String group = shareGroup.strip();
+        if (group.contains("/") || group.contains("+") || group.contains("#")) {
+            throw new IllegalArgumentException("share group '" + group + "' contains '/', '+' or '#'");
+        }
+        return parse("$share/" + group + "/" + filter);
+    }
+
     /** @throws IllegalArgumentException with the rule the filter breaks */
     public static TopicFilter parse(String text) {
         checkString(text, "topic filter");

@@ -32,7 +32,7 @@ public class PointsOfAccess implements DynamicSubscriptions {
      */
     private final Map<String, String> aeByAddress = new ConcurrentHashMap<>();
     private volatile Subscriber subscriber;
-    /** MQTT 5 share group of the request topics, so that of several instances one carries each request; null: none */
+    /** MQTT 5 share group of the request topics, so that of several instances one carries each request; empty: none */
     private String shareGroup;
 
     /** {@code CAE1=http://10.0.0.7:9000/notify,CAE2=https://app.example/onem2m}; empty for none. */
@@ -56,7 +56,7 @@ public class PointsOfAccess implements DynamicSubscriptions {
 
     /** Subscribes the AEs' request topics as shared subscriptions of this group (several instances); empty: plain. */
     public void setShareGroup(String shareGroup) {
-        this.shareGroup = shareGroup == null || shareGroup.isBlank() ? null : shareGroup.strip();
+        this.shareGroup = shareGroup;
     }
 
     /** The request topics of the AEs known now; those added later are subscribed through {@code subscriber}. */
@@ -74,7 +74,7 @@ public class PointsOfAccess implements DynamicSubscriptions {
     }
 
     private Subscription requestsTo(String maskedAeId) {
-        return new Subscription(TopicFilter.parse((shareGroup == null ? "" : "$share/" + shareGroup + "/") + "/oneM2M/req/+/" + maskedAeId + "/#"), 1);
+        return new Subscription(TopicFilter.parse("/oneM2M/req/+/" + maskedAeId + "/#", shareGroup), 1);
     }
 
     /** The point of access of an AE, or null when it is not reached over HTTP here. */

@@ -39,6 +39,10 @@ class TopicFilterTest {
     void should_match_shared_subscriptions_by_their_filter() {
         assertThat(TopicFilter.parse("$share/feed/sensor/#").matches("sensor/t1")).isTrue();
         assertThatThrownBy(() -> TopicFilter.parse("$share//x")).hasMessageContaining("shared subscription");
+        assertThat(TopicFilter.parse("/oneM2M/req/+/cse/#", "binding")).hasToString("$share/binding//oneM2M/req/+/cse/#");
+        assertThat(TopicFilter.parse("/oneM2M/req/+/cse/#", "binding").matches("/oneM2M/req/CAE1/cse/json")).isTrue();
+        assertThat(TopicFilter.parse("sensor/#", " ")).hasToString("sensor/#");
+        assertThatThrownBy(() -> TopicFilter.parse("sensor/#", "a/b")).hasMessage("share group 'a/b' contains '/', '+' or '#'");
     }
 
     @Test
