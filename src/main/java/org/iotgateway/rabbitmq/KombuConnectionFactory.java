@@ -20,9 +20,13 @@ import org.springframework.scheduling.concurrent.CustomizableThreadFactory;
 public class KombuConnectionFactory extends CachingConnectionFactory {
 
     public KombuConnectionFactory(String url) throws NoSuchAlgorithmException {
-        super(withoutAutomaticRecovery(AmqpUrl.parse(url).connectionFactory()));
+        this(AmqpUrl.parse(url));
+    }
+
+    private KombuConnectionFactory(AmqpUrl url) throws NoSuchAlgorithmException {
+        super(withoutAutomaticRecovery(url.connectionFactory()));
         // the failover list's nodes, tried in random order as the meter ingest's own connection does
-        setAddresses(AmqpUrl.parse(url).addressList());
+        setAddresses(url.addressList());
         setAddressShuffleMode(AddressShuffleMode.RANDOM);
     }
 

@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.WsClient;
@@ -308,14 +309,7 @@ class LiveFeedTest {
     }
 
     private static double counter(String name, String reason) throws Exception {
-        String metrics = gateway.metrics();
-        double total = 0;
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith(name + "{") && line.contains("reason=\"" + reason + "\"")) {
-                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return Metrics.sum(gateway.metrics(), name, "reason=\"" + reason + "\"");
     }
 
     private static byte[] utf8(String text) {

@@ -8,7 +8,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +22,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import org.iotgateway.ValkeyUri;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.GatewayProcess;
+import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.StallingProxy;
 import org.iotgateway.testing.UdpLoadBalancer;
 import org.iotgateway.testing.Vectors;
@@ -82,8 +82,8 @@ public final class ScaleOutBench {
                             // the warm-up's late answers are not the measured window's
                             meters.run(0, Duration.ofSeconds(3));
                             long commands = commands(store);
-                            long gatewayTicks = gateways.stream().mapToLong(gateway -> cpuTicks(gateway.pid())).sum();
-                            long rabbitTicks = cpuTicks(rabbitmqPid);
+                            long gatewayTicks = gateways.stream().mapToLong(gateway -> Metrics.cpuTicks(gateway.pid())).sum();
+                            long rabbitTicks = Metrics.cpuTicks(rabbitmqPid);
                             long acked = meters.acked;
                             long sent = meters.sent;
                             long start = System.nanoTime();
@@ -94,11 +94,11 @@ public final class ScaleOutBench {
                             long readingsMeasured = meters.acked - acked;
                             System.out.printf(Locale.ROOT, "%sreadings_per_second=%.0f%n", key, readingsMeasured / elapsed);
                             System.out.printf(Locale.ROOT, "%sgateway_cpu_us_per_reading=%.1f%n", key,
-                                    (gateways.stream().mapToLong(gateway -> cpuTicks(gateway.pid())).sum() - gatewayTicks) * 10_000.0 / readingsMeasured);
+                                    (gateways.stream().mapToLong(gateway -> Metrics.cpuTicks(gateway.pid())).sum() - gatewayTicks) * 10_000.0 / readingsMeasured);
                             System.out.printf(Locale.ROOT, "%sstore_commands_per_reading=%.3f%n", key,
                                     (commands(store) - commands) / (double) readingsMeasured);
                             System.out.printf(Locale.ROOT, "%srabbitmq_cpu_us_per_reading=%.1f%n", key,
-                                    (cpuTicks(rabbitmqPid) - rabbitTicks) * 10_000.0 / readingsMeasured);
+                                    (Metrics.cpuTicks(rabbitmqPid) - rabbitTicks) * 10_000.0 / readingsMeasured);
                             System.out.printf(Locale.ROOT, "%sp99_ms=%.2f%n", key, meters.p99Millis());
                             System.out.printf(Locale.ROOT, "%sunacknowledged=%d%n", key, (meters.sent - sent) - readingsMeasured);
                         } finally {
@@ -135,17 +135,6 @@ public final class ScaleOutBench {
 
     private static String field(String info, String name) {
         return info.lines().filter(line -> line.startsWith(name + ":")).findFirst().orElseThrow().substring(name.length() + 1).strip();
-    }
-
-    /** User + system time of a process, in clock ticks (1/100 s). */
-    static long cpuTicks(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        } catch (IOException e) {
-            throw new IllegalStateException("no process " + pid, e);
-        }
     }
 
     /** Meters at device addresses of the balancer's network, one socket each, driven open loop from one thread. */

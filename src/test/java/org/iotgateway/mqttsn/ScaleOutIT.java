@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -79,16 +78,8 @@ class ScaleOutIT {
             threads.forEach(Thread::start);
 
             Thread.sleep(KILL_AT_MILLIS);
-            // the instance with the most meters' flows: conntrack's reply tuple names the backend
-            Map<Integer, Set<String>> metersOf = new HashMap<>();
-            for (String flow : balancer.flows()) {
-                for (int instance = 1; instance <= INSTANCES; instance++) {
-                    if (flow.contains("src=" + UdpLoadBalancer.backendAddress(instance) + " ")) {
-                        String device = flow.substring(flow.indexOf("src=") + 4, flow.indexOf(' ', flow.indexOf("src=")));
-                        metersOf.computeIfAbsent(instance, key -> new HashSet<>()).add(device);
-                    }
-                }
-            }
+            // the instance with the most meters' flows
+            Map<Integer, Set<String>> metersOf = balancer.devicesByBackend();
             for (int instance = 1; instance <= INSTANCES; instance++) {
                 assertThat(gateways.get(instance - 1).metric("mqttsn_publishes_total", "result=\"accepted\""))
                         .as("readings instance %d took before the kill", instance).isPositive();

@@ -33,8 +33,7 @@ class StoreFailoverTest {
         Path dir = Path.of("target", "store-failover");
         String run = UUID.randomUUID().toString().substring(0, 8);
         try (SentinelSet store = new SentinelSet("meters", dir)) {
-            String sentinels = store.url();
-            try (RunningGateway gateway = RunningGateway.startOnly("mqttsn", Map.of("mqttsn.valkey-connection-string", sentinels));
+            try (RunningGateway gateway = RunningGateway.startOnly("mqttsn", Map.of("mqttsn.valkey-connection-string", store.url()));
                  AmqpQueue readings = new AmqpQueue(gateway.amqpUrl(), "mqtt-sn", "failover." + run + ".#", "failover-" + run)) {
                 await().atMost(30, TimeUnit.SECONDS).until(() -> gateway.readiness().contains("UP"));
                 Meter meter = new Meter("failover-" + run, "failover/" + run, UdpClient.atOwnAddress(gateway.udpPort()), 50, 500, 60);

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.MqttTestClient.Received;
 import org.iotgateway.testing.RunningGateway;
@@ -96,7 +97,6 @@ class Onem2mInstancesTest {
     }
 
     private static double carried(RunningGateway gateway) throws Exception {
-        return gateway.metrics().lines().filter(line -> line.startsWith("onem2m_requests_total") && line.contains("mqtt_to_http"))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        return Metrics.sum(gateway.metrics(), "onem2m_requests_total", "direction=\"mqtt_to_http\"");
     }
 }

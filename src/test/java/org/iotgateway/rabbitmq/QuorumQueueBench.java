@@ -1,7 +1,5 @@
 package org.iotgateway.rabbitmq;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -16,6 +14,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmCallback;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.MessageProperties;
+import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.RabbitMqCluster;
 
 /**
@@ -106,16 +105,6 @@ public final class QuorumQueueBench {
     /** User + system CPU ticks (1/100 s) of a node's processes: its script and the Erlang VM under it. */
     private static long treeTicks(RabbitMqCluster.Node node) {
         return Stream.concat(Stream.of(node.process().toHandle()), node.process().descendants())
-                .mapToLong(handle -> ticks(handle.pid())).sum();
-    }
-
-    private static long ticks(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        } catch (IOException gone) {
-            return 0;
-        }
+                .mapToLong(handle -> Metrics.cpuTicks(handle.pid())).sum();
     }
 }

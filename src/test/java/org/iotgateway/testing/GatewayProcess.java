@@ -81,9 +81,7 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** The sum of a metric's samples whose line contains every one of {@code labels}. */
     public double metric(String name, String... labels) throws IOException, InterruptedException {
-        return metrics().lines().filter(line -> line.startsWith(name + "{") || line.startsWith(name + " "))
-                .filter(line -> List.of(labels).stream().allMatch(line::contains))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        return Metrics.sum(metrics(), name, labels);
     }
 
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {

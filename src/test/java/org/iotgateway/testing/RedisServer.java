@@ -1,7 +1,6 @@
 package org.iotgateway.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +28,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** A server on a free port; {@code arguments} are redis-server's (after a config file for a sentinel). */
     public static RedisServer start(Path log, String... arguments) throws IOException, InterruptedException {
-        return start(freePort(), log, arguments);
+        return start(RunningGateway.freeTcpPort(), log, arguments);
     }
 
     static RedisServer start(int port, Path log, String... arguments) throws IOException, InterruptedException {
@@ -43,7 +42,7 @@ public final class RedisServer implements AutoCloseable {
      * certificate from its CA.
      */
     public static RedisServer withTls(Path log, TestPki pki) throws Exception {
-        int port = freePort();
+        int port = RunningGateway.freeTcpPort();
         Path[] client = pki.clientCertificate("redis-cli");
         return start(port, log, List.of("--port", "0", "--tls-port", Integer.toString(port),
                         "--tls-cert-file", pki.serverPem().toString(), "--tls-key-file", pki.serverKey().toString(),
@@ -72,7 +71,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** A sentinel watching {@code master} as {@code name}, which it calls down after a second of silence. */
     public static RedisServer sentinel(String name, RedisServer master, int quorum, Path dir) throws IOException, InterruptedException {
-        int port = freePort();
+        int port = RunningGateway.freeTcpPort();
         Path config = dir.resolve("sentinel-" + port + ".conf");
         Files.createDirectories(dir);
         Files.writeString(config, String.join("\n",
@@ -106,11 +105,5 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         kill();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

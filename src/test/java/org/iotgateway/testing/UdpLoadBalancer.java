@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -107,10 +111,22 @@ public final class UdpLoadBalancer implements AutoCloseable {
         run(false, "ip", "netns", "exec", LB, "conntrack", "-D", "-p", "udp", "--reply-src", backendAddress(backend));
     }
 
-    /** Which backend each device address's flows go to now, from the balancer's conntrack table. */
-    public List<String> flows() throws IOException, InterruptedException {
-        return run(false, "ip", "netns", "exec", LB, "conntrack", "-L", "-p", "udp", "--orig-dst", SERVICE_ADDRESS)
-                .lines().filter(line -> line.contains("dport=" + port)).toList();
+    /**
+     * The device addresses whose flows go to each backend now, from the balancer's conntrack table: a flow's reply
+     * tuple comes from its backend ({@code src=<backend> dst=<device>}).
+     */
+    public Map<Integer, Set<String>> devicesByBackend() throws IOException, InterruptedException {
+        Map<Integer, Set<String>> devices = new HashMap<>();
+        for (String flow : run(false, "ip", "netns", "exec", LB, "conntrack", "-L", "-p", "udp", "--orig-dst", SERVICE_ADDRESS)
+                .lines().filter(line -> line.contains("dport=" + port)).toList()) {
+            String device = flow.substring(flow.indexOf("src=") + 4, flow.indexOf(' ', flow.indexOf("src=")));
+            for (int backend : live) {
+                if (flow.contains("src=" + backendAddress(backend) + " ")) {
+                    devices.computeIfAbsent(backend, ignored -> new HashSet<>()).add(device);
+                }
+            }
+        }
+        return devices;
     }
 
     public InetSocketAddress serviceAddress() {
