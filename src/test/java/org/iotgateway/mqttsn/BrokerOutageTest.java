@@ -148,7 +148,10 @@ class BrokerOutageTest {
         Set<String> queued = new HashSet<>();
         int deliveries = 0;
         try (AmqpQueue queue = new AmqpQueue(amqpUrl, "mqtt-sn", "outage.#", queueName, false)) {
-            for (Delivery message = queue.next(Duration.ofSeconds(2)); message != null; message = queue.next(Duration.ofSeconds(1))) {
+            // until every acknowledged reading came, or 10 s without a delivery: a RabbitMQ just restarted with
+            // thousands of messages on disk may pause its deliveries for more than a second
+            for (Delivery message = queue.next(Duration.ofSeconds(10)); message != null;
+                 message = queued.containsAll(outcome.acked()) ? queue.next(Duration.ofSeconds(1)) : queue.next(Duration.ofSeconds(10))) {
                 queued.add(new String(message.getBody(), StandardCharsets.US_ASCII));
                 deliveries++;
             }
