@@ -273,14 +273,18 @@ public class CseBridge implements CamelContextAware {
     }
 
     /**
-     * Counts the response by its status and the time from the request's arrival, once it is handed to the broker, and
-     * keeps it for a redelivery of the request.
+     * Keeps the response for a redelivery of the request, before it is published: the AE may send the request again as
+     * soon as it has the response, before the broker has acknowledged its publication.
      */
-    public void answered(Exchange exchange) {
+    public void remember(Exchange exchange) {
         Attempt attempt = exchange.getProperty(ATTEMPT, Attempt.class);
         if (attempt != null) {
             attempt.response = exchange.getMessage().getBody(byte[].class);
         }
+    }
+
+    /** Counts the response by its status and the time from the request's arrival, once it is handed to the broker. */
+    public void answered(Exchange exchange) {
         metrics().response(exchange.getProperty(RSC, 5000, Integer.class), exchange.getProperty(STARTED, Long.class));
     }
 
