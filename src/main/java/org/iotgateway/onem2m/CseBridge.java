@@ -94,7 +94,8 @@ public class CseBridge implements CamelContextAware {
         if (serialization.refusal() != null) {
             throw serialization.refusal();
         }
-        if (request.hasNonNull("rqi")) {
+        // an rqi that is a list or a map is refused below, each time: it names no request to recognise
+        if (request.hasNonNull("rqi") && request.get("rqi").isValueNode()) {
             rememberOrRecognise(topic.originator() + " " + topic.receiver() + " " + request.get("rqi").asText(), payload,
                     exchange);
         }

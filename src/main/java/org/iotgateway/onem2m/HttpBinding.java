@@ -36,11 +36,15 @@ public final class HttpBinding {
     private HttpBinding() {
     }
 
-    /** @throws Onem2mException 4000 when a required field is missing or {@code op} is unknown */
+    /** @throws Onem2mException 4000 when a required field is missing or not a single value, or {@code op} is unknown */
     public static HttpCall toHttp(JsonNode request) throws Onem2mException {
         for (String field : new String[] {"op", "to", "fr", "rqi"}) {
             if (!request.hasNonNull(field)) {
                 throw new Onem2mException(Onem2mException.BAD_REQUEST, "the request primitive lacks " + field);
+            }
+            if (!request.get(field).isValueNode()) {
+                throw new Onem2mException(Onem2mException.BAD_REQUEST, "the request primitive's " + field + " is "
+                        + (request.get(field).isArray() ? "a list" : "a map") + ", not a single value");
             }
         }
         int op = request.path("op").asInt(-1);

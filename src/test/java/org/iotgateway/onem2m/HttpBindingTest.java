@@ -105,6 +105,10 @@ class HttpBindingTest {
                 .hasMessage("the request primitive lacks rqi");
         assertThatThrownBy(() -> HttpBinding.toHttp(JSON.readTree("{\"op\":7,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":\"x\"}")))
                 .hasMessage("unknown operation op=7");
+        assertThatThrownBy(() -> HttpBinding.toHttp(JSON.readTree("{\"op\":2,\"to\":\"onem2m\",\"fr\":[],\"rqi\":\"x\"}")))
+                .hasMessage("the request primitive's fr is a list, not a single value");
+        assertThatThrownBy(() -> HttpBinding.toHttp(JSON.readTree("{\"op\":2,\"to\":\"onem2m\",\"fr\":\"CAE1\",\"rqi\":{}}")))
+                .hasMessage("the request primitive's rqi is a map, not a single value");
     }
 
     /** The captured HTTP answers of OpenMTC's gateway: status line, headers, body, separated by "----". */
