@@ -138,6 +138,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             reply(ClientRequest.reply(unsubscribe.id(), "unsubscribed", removed));
         } else if (request instanceof ClientRequest.Publish publish) {
             feed.publishFromClient(publish, this::replyFromAnyThread);
+        } else if (request instanceof ClientRequest.Status status) {
+            client.watchesStatus = status.watch();
+            shard.sendStatus(client, status.id());
+            client.flush();
         }
     }
 

@@ -15,7 +15,8 @@ import org.iotgateway.mqtt.TopicFilter;
 /**
  * What a browser may send on the feed's WebSocket, each a JSON object with an optional {@code id} echoed in the reply:
  * {@code {"subscribe":["sensor/#"]}}, {@code {"unsubscribe":["sensor/#"]}} and
- * {@code {"publish":{"topic":"t","payload":"text","qos":1,"retain":false}}} (add {@code "encoding":"base64"} for bytes).
+ * {@code {"publish":{"topic":"t","payload":"text","qos":1,"retain":false}}} (add {@code "encoding":"base64"} for bytes),
+ * and {@code {"status":true}}: the feed's status now and whenever it changes ({@code false} stops that).
  */
 public sealed interface ClientRequest {
 
@@ -30,6 +31,9 @@ public sealed interface ClientRequest {
     }
 
     record Publish(JsonNode id, String topic, byte[] payload, int qos, boolean retain) implements ClientRequest {
+    }
+
+    record Status(JsonNode id, boolean watch) implements ClientRequest {
     }
 
     /** A request that cannot be carried out; the message goes back to the browser as {@code {"error":…}}. */
@@ -54,7 +58,7 @@ public sealed interface ClientRequest {
             throw new Invalid(null, "not JSON: " + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) {
-            throw new Invalid(null, "a request is a JSON object with one of subscribe, unsubscribe, publish");
+            throw new Invalid(null, "a request is a JSON object with one of subscribe, unsubscribe, publish, status");
         }
         JsonNode id = root.get("id");
         if (root.has("subscribe")) {
@@ -66,9 +70,15 @@ public sealed interface ClientRequest {
         if (root.has("publish")) {
             return publish(id, root.get("publish"));
         }
+        if (root.has("status")) {
+            if (!root.get("status").isBoolean()) {
+                throw new Invalid(id, "status: true to receive the feed's status now and as it changes, false to stop");
+            }
+            return new Status(id, root.get("status").asBoolean());
+        }
         List<String> fields = new ArrayList<>();
         root.fieldNames().forEachRemaining(fields::add);
-        throw new Invalid(id, "unknown request " + fields + ": expected subscribe, unsubscribe or publish");
+        throw new Invalid(id, "unknown request " + fields + ": expected subscribe, unsubscribe, publish or status");
     }
 
     private static List<TopicFilter> filters(JsonNode id, JsonNode node, String field) throws Invalid {

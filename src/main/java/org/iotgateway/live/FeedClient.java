@@ -21,6 +21,11 @@ final class FeedClient {
     private final ArrayDeque<ByteBuf> backlog = new ArrayDeque<>();
     private final List<TopicFilter> filters;
     private long droppedSinceCaughtUp;
+    /** Frames dropped for this client since it connected, and how many of them its last status frame told it of. */
+    long dropped;
+    long droppedReported;
+    /** Asked for status frames ({"status":true}). */
+    boolean watchesStatus;
     private long overloadedSinceNanos;
     private boolean dirty;
     boolean closing;
@@ -59,6 +64,7 @@ final class FeedClient {
         if (backlog.size() >= backlogLimit) {
             backlog.poll().release();
             droppedSinceCaughtUp++;
+            dropped++;
             shard.dropped();
             if (overloadedSinceNanos == 0) {
                 overloadedSinceNanos = System.nanoTime();

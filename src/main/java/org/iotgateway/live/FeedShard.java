@@ -1,5 +1,6 @@
 package org.iotgateway.live;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -174,6 +176,22 @@ final class FeedShard {
         dropped = 0;
     }
 
+    /** The broker's state changed: every client that watches the status is told. */
+    void sendStatus() {
+        for (FeedClient client : clients) {
+            if (client.watchesStatus) {
+                sendStatus(client, null);
+            }
+        }
+    }
+
+    /** The feed's status for one client, as the reply to a request ({@code id}) or on a change. */
+    void sendStatus(FeedClient client, JsonNode id) {
+        client.droppedReported = client.dropped;
+        client.offer(WebSocketFrames.text(client.channel.alloc(), feed.status(client, id).getBytes(StandardCharsets.UTF_8)));
+        scheduleFlush();
+    }
+
     private void disconnectSlowClients() {
         long now = System.nanoTime();
         long limit = TimeUnit.SECONDS.toNanos(feed.getSlowClientTimeoutSeconds());
@@ -182,6 +200,10 @@ final class FeedShard {
         dropped = 0;
         for (Iterator<FeedClient> it = clients.iterator(); it.hasNext(); ) {
             FeedClient client = it.next();
+            if (client.watchesStatus && client.dropped != client.droppedReported) {
+                // a page shows what it missed: at most a frame a second while it is behind
+                sendStatus(client, null);
+            }
             if (client.overloadedNanos(now) > limit) {
                 it.remove();
                 clientCount = clients.size();

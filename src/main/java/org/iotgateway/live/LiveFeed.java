@@ -9,6 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -134,6 +137,10 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         }
     };
 
+    /** The broker's state changed: pages that watch the status are told, on their own loops. */
+    private final MqttConnection.StateWatcher brokerWatcher =
+            state -> this.shardList.forEach(shard -> shard.loop.execute(shard::sendStatus));
+
     private final Map<EventExecutor, FeedShard> shards = new IdentityHashMap<>();
     // read by the metrics scrape too
     private volatile List<FeedShard> shardList = List.of();
@@ -207,6 +214,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         allocator = server.alloc();
         if (connection != null) {
             connection.watchSubscriptions(resyncRetained);
+            connection.watchState(brokerWatcher);
         }
         boolean open = bearerToken == null || bearerToken.isBlank();
         LOG.info("Live feed on http://{}:{}/ (dashboard{}) and ws://{}:{}{}; bearer token {}; pages allowed: {}; publishing from browsers {}",
@@ -250,6 +258,7 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
         GatewayMeters.registry(camelContext).remove(clientsGauge);
         if (connection != null) {
             connection.unwatchSubscriptions(resyncRetained);
+            connection.unwatchState(brokerWatcher);
         }
         if (server != null) {
             server.close().syncUninterruptibly();
@@ -330,6 +339,33 @@ public class LiveFeed extends ServiceSupport implements Processor, CamelContextA
             }
             browserPublishes.releaseExchange(exchange, false);
         });
+    }
+
+    /**
+     * The status a page shows: {@code {"status":{"broker":{"state":"up"|"down","since":…,"reason":…},"filters":[…],
+     * "publishTopics":[…],"dropped":n,"backlogLimit":n,"maxRequestBytes":n}}}; {@code broker} is null when the feed has no connection to
+     * watch, {@code publishTopics} empty when browsers may not publish, {@code dropped} counts the frames this client
+     * lost because it did not keep up.
+     */
+    String status(FeedClient client, JsonNode id) {
+        ObjectNode status = ClientRequest.MAPPER.createObjectNode();
+        if (connection == null) {
+            status.putNull("broker");
+        } else {
+            MqttConnection.State state = connection.state();
+            ObjectNode broker = status.putObject("broker");
+            broker.put("state", state.ready() ? "up" : "down");
+            broker.put("since", FeedFrame.timestamp(state.sinceMillis()));
+            broker.put("reason", state.problem());
+        }
+        ArrayNode filters = status.putArray("filters");
+        client.filters().forEach(filter -> filters.add(filter.toString()));
+        ArrayNode publishTopics = status.putArray("publishTopics");
+        publishAllowList.forEach(filter -> publishTopics.add(filter.toString()));
+        status.put("dropped", client.dropped);
+        status.put("backlogLimit", clientQueueSize);
+        status.put("maxRequestBytes", maxRequestBytes);
+        return ClientRequest.reply(id, "status", status);
     }
 
     /** The consumer that messages browsers publish go to. */

@@ -4,6 +4,7 @@ import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -79,6 +80,18 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         void subscribed();
     }
 
+    /**
+     * Told whenever the connection becomes ready, stops being ready, or gives another reason for not being ready; on the
+     * thread that saw it (Paho's or the connection's own), so a watcher hands the news on rather than work with it.
+     */
+    public interface StateWatcher {
+        void changed(State state);
+    }
+
+    /** Ready (connected, every subscription granted) or not and why; since when it has been so, in epoch ms. */
+    public record State(boolean ready, String problem, long sinceMillis) {
+    }
+
     private record Registration(List<Subscription> subscriptions, MessageListener listener) {
     }
 
@@ -103,13 +116,14 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     private final List<Registration> registrations = new CopyOnWriteArrayList<>();
     private final List<SubscriptionWatcher> watchers = new CopyOnWriteArrayList<>();
+    private final List<StateWatcher> stateWatchers = new CopyOnWriteArrayList<>();
+    private volatile State state = new State(false, "not connected yet", System.currentTimeMillis());
     private final AtomicInteger users = new AtomicInteger();
     private ScheduledExecutorService connector;
     private volatile BrokerClient client;
     private String pahoUri;
     private String resolvedClientId;
     private volatile boolean subscribed;
-    private volatile String problem = "not connected yet";
     private volatile long attempt;
     private final AtomicBoolean retryPending = new AtomicBoolean();
     private final AtomicLong subscribeRounds = new AtomicLong();
@@ -202,6 +216,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         }
         BrokerClient current = client;
         if (current == null || !current.isConnected()) {
+            String problem = state.problem();
             return CompletableFuture.failedFuture(new IllegalStateException("not connected to the MQTT broker " + brokerUrl
                     + (problem != null ? " (" + problem + ")" : "")));
         }
@@ -210,6 +225,30 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
                 throw new IllegalStateException("the broker refused the message: " + ReasonCodes.describe(reason));
             }
         });
+    }
+
+    public void watchState(StateWatcher watcher) {
+        stateWatchers.add(watcher);
+    }
+
+    public void unwatchState(StateWatcher watcher) {
+        stateWatchers.remove(watcher);
+    }
+
+    /** Whether the connection is ready, and if not why, since when. */
+    public State state() {
+        return state;
+    }
+
+    private synchronized void setProblem(String problem) {
+        State before = state;
+        if (Objects.equals(before.problem(), problem)) {
+            return;
+        }
+        boolean ready = problem == null;
+        State now = new State(ready, problem, ready == before.ready() ? before.sinceMillis() : System.currentTimeMillis());
+        state = now;
+        stateWatchers.forEach(watcher -> watcher.changed(now));
     }
 
     public boolean isReady() {
@@ -263,7 +302,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
         GatewayMeters.registry(camelContext).remove(connectedGauge);
         ServiceHelper.stopService(credentials);
         subscribed = false;
-        problem = "stopped";
+        setProblem("stopped");
     }
 
     private BrokerClient newClient(boolean mqtt311) {
@@ -346,7 +385,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             markSubscribed();
             return;
         }
-        problem = "connected, waiting for the broker to answer SUBSCRIBE";
+        setProblem("connected, waiting for the broker to answer SUBSCRIBE");
         // a broker that never answers must not leave a connection that receives nothing
         long round = subscribeRounds.incrementAndGet();
         connector.schedule(() -> {
@@ -383,7 +422,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
     private void markSubscribed() {
         boolean renewed = !subscribed;
         subscribed = true;
-        problem = null;
+        setProblem(null);
         if (renewed) {
             watchers.forEach(SubscriptionWatcher::subscribed);
         }
@@ -400,7 +439,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
 
     private void retryLater(String reason) {
         subscribed = false;
-        problem = reason;
+        setProblem(reason);
         // a failed subscription and the disconnect it causes both end here: one attempt at a time
         if (connector.isShutdown() || !retryPending.compareAndSet(false, true)) {
             return;
@@ -521,7 +560,7 @@ public class MqttConnection extends ServiceSupport implements CamelContextAware 
             if (isReady()) {
                 builder.up();
             } else {
-                builder.message(problem != null ? problem : "connecting").down();
+                builder.message(state.problem() != null ? state.problem() : "connecting").down();
             }
         }
     }

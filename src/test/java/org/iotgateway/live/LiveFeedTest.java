@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
@@ -276,6 +277,39 @@ class LiveFeedTest {
                     counter("live_frames_dropped_total", "client_backlog_full") > droppedBefore
                             && counter("live_clients_disconnected_total", "too_slow") > slowBefore);
             assertThat(stalled.received().size()).isLessThan(count);
+        }
+    }
+
+    @Test
+    void should_tell_a_client_that_watches_the_status_the_broker_state_and_how_many_frames_it_lost() throws Exception {
+        String base = prefix + "/status";
+        String padding = "s".repeat(2000);
+        try (WsClient stalled = WsClient.connectSlow(feed(base + "/#"))) {
+            // the one frame the stalled client reads: the reply
+            stalled.send("{\"status\":true,\"id\":7}");
+            JsonNode reply = ClientRequest.MAPPER.readTree(stalled.awaitMessages(1).get(0));
+            assertThat(reply.path("id").asInt()).isEqualTo(7);
+            JsonNode status = reply.path("status");
+            assertThat(status.path("broker").path("state").asText()).isEqualTo("up");
+            assertThat(java.time.Instant.parse(status.path("broker").path("since").asText())).isBefore(java.time.Instant.now());
+            assertThat(status.path("broker").path("reason").isNull()).isTrue();
+            assertThat(status.path("filters").toString()).isEqualTo("[\"" + base + "/#\"]");
+            assertThat(status.path("publishTopics").isEmpty()).isTrue();
+            assertThat(status.path("dropped").asLong()).isZero();
+            assertThat(status.path("backlogLimit").asInt()).isEqualTo(1000);
+
+            // it stops reading until its backlog overflows, then reads again before it is disconnected for it
+            double droppedBefore = counter("live_frames_dropped_total", "client_backlog_full");
+            for (int i = 0; counter("live_frames_dropped_total", "client_backlog_full") == droppedBefore; i++) {
+                assertThat(i).as("frames published before the stalled client's backlog overflowed").isLessThan(20_000);
+                for (int j = 0; j < 100; j++) {
+                    publisher.publish(base + "/meter", utf8(i + " " + padding), 0, false);
+                }
+            }
+            stalled.resume();
+            await().atMost(10, TimeUnit.SECONDS).until(() -> stalled.received().stream().anyMatch(frame ->
+                    frame.startsWith("{\"status\"") && !frame.contains("\"dropped\":0,")));
+            assertThat(stalled.closed()).isNotDone();
         }
     }
 

@@ -139,6 +139,52 @@ public final class HeadlessChromium implements AutoCloseable {
         return result.get("result").get("value");
     }
 
+    /** Lays the page out at {@code width} × {@code height} CSS pixels, as a phone ({@code mobile}) or a desktop window. */
+    public void viewport(int width, int height, boolean mobile) throws Exception {
+        call("Emulation.setDeviceMetricsOverride", JSON.createObjectNode().put("width", width).put("height", height)
+                .put("deviceScaleFactor", 1).put("mobile", mobile));
+    }
+
+    /** Presses and releases a key (Home, End, ArrowUp, ArrowDown, Enter, Escape, Tab) in the focused element. */
+    public void key(String key) throws Exception {
+        int code = switch (key) {
+            case "Tab" -> 9;
+            case "Enter" -> 13;
+            case "Escape" -> 27;
+            case "End" -> 35;
+            case "Home" -> 36;
+            case "ArrowUp" -> 38;
+            case "ArrowDown" -> 40;
+            default -> throw new IllegalArgumentException("no key code for " + key);
+        };
+        for (String type : new String[] {"rawKeyDown", "keyUp"}) {
+            call("Input.dispatchKeyEvent", JSON.createObjectNode().put("type", type).put("key", key).put("code", key)
+                    .put("windowsVirtualKeyCode", code).put("nativeVirtualKeyCode", code));
+        }
+    }
+
+    /** The colour scheme the page's {@code prefers-color-scheme} sees: "light" or "dark". */
+    public void colorScheme(String scheme) throws Exception {
+        ObjectNode params = JSON.createObjectNode();
+        params.putArray("features").addObject().put("name", "prefers-color-scheme").put("value", scheme);
+        call("Emulation.setEmulatedMedia", params);
+    }
+
+    /** Chromium's performance counters of the page (JSHeapUsedSize, TaskDuration, ScriptDuration, …) by name. */
+    public Map<String, Double> performanceMetrics() throws Exception {
+        call("Performance.enable", JSON.createObjectNode());
+        Map<String, Double> metrics = new java.util.TreeMap<>();
+        for (JsonNode metric : call("Performance.getMetrics", JSON.createObjectNode()).get("metrics")) {
+            metrics.put(metric.get("name").asText(), metric.get("value").asDouble());
+        }
+        return metrics;
+    }
+
+    /** The browser's processes (the browser and its renderers, GPU and utility helpers). */
+    public List<ProcessHandle> processes() {
+        return Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+    }
+
     public void screenshot(Path file) throws Exception {
         JsonNode result = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
         Files.createDirectories(file.getParent());
@@ -150,7 +196,7 @@ public final class HeadlessChromium implements AutoCloseable {
         page.abort();
         // Chromium's helper processes can still write to the profile after the browser process has gone (a folder
         // was left behind when only the browser was awaited)
-        List<ProcessHandle> browser = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+        List<ProcessHandle> browser = processes();
         browser.forEach(ProcessHandle::destroy);
         try {
             CompletableFuture.allOf(browser.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))

@@ -92,6 +92,11 @@ public final class WsClient implements AutoCloseable {
         return received();
     }
 
+    /** A slow client reads again, everything from now on. */
+    public void resume() {
+        socket.request(Long.MAX_VALUE);
+    }
+
     public void send(String text) {
         socket.sendText(text, true).join();
     }
