@@ -224,13 +224,15 @@ class LiveFeedTest {
             client.send("{\"subscribe\":[\"a/#/b\"]}");
             client.send("{\"hello\":1}");
             client.send("{\"publish\":{\"topic\":\"x\",\"payload\":\"p\"}}");
-            List<String> replies = client.awaitMessages(4);
+            client.send("{\"status\":\"yes\"}");
+            List<String> replies = client.awaitMessages(5);
             assertThat(replies.get(0)).startsWith("{\"error\":\"not JSON: ");
             assertThat(replies.get(1)).isEqualTo("{\"error\":\"subscribe: 'a/#/b': '#' must be a whole level and the last one\"}");
-            assertThat(replies.get(2)).isEqualTo("{\"error\":\"unknown request [hello]: expected subscribe, unsubscribe or publish\"}");
+            assertThat(replies.get(2)).isEqualTo("{\"error\":\"unknown request [hello]: expected subscribe, unsubscribe, publish or status\"}");
             assertThat(replies.get(3)).isEqualTo("{\"error\":\"publishing from browsers is off (live.client-publish-topics is empty)\"}");
+            assertThat(replies.get(4)).isEqualTo("{\"error\":\"status: true to receive the feed's status now and as it changes, false to stop\"}");
             publisher.publish(prefix + "/errors/still-open", utf8("yes"), 1, false);
-            assertThat(dataOf(client.awaitMessages(5).get(4))).isEqualTo("yes");
+            assertThat(dataOf(client.awaitMessages(6).get(5))).isEqualTo("yes");
         }
     }
 
