@@ -66,7 +66,9 @@ class FeedFrameTest {
         assertThat(((ClientRequest.Publish) ClientRequest.parse("{\"publish\":{\"topic\":\"t\",\"payload\":{\"on\":true}}}")).payload())
                 .asString(StandardCharsets.UTF_8).isEqualTo("{\"on\":true}");
         assertThat(((ClientRequest.Subscribe) ClientRequest.parse("{\"subscribe\":\"a/#\"}")).filters()).hasSize(1);
-        assertThatThrownBy(() -> ClientRequest.parse("[1]")).hasMessage("a request is a JSON object with one of subscribe, unsubscribe, publish");
+        assertThatThrownBy(() -> ClientRequest.parse("[1]")).hasMessage("a request is a JSON object with one of subscribe, unsubscribe, publish, status");
+        assertThat(((ClientRequest.Status) ClientRequest.parse("{\"id\":2,\"status\":true}")).watch()).isTrue();
+        assertThat(((ClientRequest.Status) ClientRequest.parse("{\"status\":false}")).watch()).isFalse();
         assertThatThrownBy(() -> ClientRequest.parse("{\"subscribe\":[]}")).hasMessage("subscribe: no topic filter given");
         assertThatThrownBy(() -> ClientRequest.parse("{\"subscribe\":[1]}")).hasMessage("subscribe: topic filters are strings, got 1");
         assertThatThrownBy(() -> ClientRequest.parse("{\"publish\":{\"payload\":\"x\"}}")).hasMessage("publish: topic is missing or not a string");
