@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import org.iotgateway.testing.HeadlessChromium;
+import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.StallingProxy;
@@ -154,10 +155,37 @@ class DashboardBrowserTest {
         await().atMost(10, TimeUnit.SECONDS).until(() -> rows() == 5);
         assertThat(js("document.querySelector('#list .message').dataset.topic").asText()).isEqualTo(prefix + "/paused/2");
 
-        publish(prefix + "/many/", 2_300);
-        await().atMost(30, TimeUnit.SECONDS).until(() -> "2305".equals(text("count")));
+        // in steps of 500, each taken by the page before the next: a burst beyond the page's backlog at the gateway
+        // (live.client-queue-size, 1,000) would be dropped there, which is another test's subject
+        for (int step = 0; step < 2_300; step += 500) {
+            publish(prefix + "/many/" + step + "-", Math.min(500, 2_300 - step));
+            String expected = Integer.toString(5 + Math.min(step + 500, 2_300));
+            await().atMost(30, TimeUnit.SECONDS).until(() -> expected.equals(text("count")));
+        }
         await().atMost(5, TimeUnit.SECONDS).until(() -> text("list-info").equals("2000 newest kept (up to 2000) · 305 older removed"));
         assertThat(rows()).as("only the rows in view are in the page").isLessThan(100);
+    }
+
+    @Test
+    void should_say_how_many_messages_the_gateway_dropped_while_the_page_did_not_keep_up() throws Exception {
+        open(gateway, "?filter=" + prefix + "/%23");
+        assertThat(js("document.getElementById('dropped').hidden").asBoolean()).isTrue();
+        double droppedBefore = Metrics.sum(gateway.metrics(), "live_frames_dropped_total", "reason=\"client_backlog_full\"");
+        browser.pauseScripts();
+        try {
+            String padding = "x".repeat(2_000);
+            for (int i = 0; Metrics.sum(gateway.metrics(), "live_frames_dropped_total", "reason=\"client_backlog_full\"") == droppedBefore; i++) {
+                assertThat(i).as("batches published before the page's backlog at the gateway overflowed").isLessThan(100);
+                for (int j = 0; j < 500; j++) {
+                    device.publish(prefix + "/flood", (j + padding).getBytes(StandardCharsets.UTF_8), 0, false);
+                }
+            }
+        } finally {
+            browser.resumeScripts();
+        }
+        await().atMost(10, TimeUnit.SECONDS).until(() -> !js("document.getElementById('dropped').hidden").asBoolean());
+        assertThat(text("dropped")).matches("[1-9]\\d* dropped by the gateway: this page fell behind");
+        assertThat(stateClass("state")).as("still connected").isEqualTo("open");
     }
 
     @Test

@@ -145,6 +145,20 @@ public final class HeadlessChromium implements AutoCloseable {
                 .put("deviceScaleFactor", 1).put("mobile", mobile));
     }
 
+    /**
+     * Stops the page's JavaScript (as at a breakpoint) until {@link #resumeScripts()}: the page stops taking what its
+     * WebSocket receives, and Chromium stops reading the socket, as with a page too busy to keep up.
+     */
+    public void pauseScripts() throws Exception {
+        call("Debugger.enable", JSON.createObjectNode());
+        call("Debugger.pause", JSON.createObjectNode());
+    }
+
+    public void resumeScripts() throws Exception {
+        call("Debugger.resume", JSON.createObjectNode());
+        call("Debugger.disable", JSON.createObjectNode());
+    }
+
     /** Presses and releases a key (Home, End, ArrowUp, ArrowDown, Enter, Escape, Tab) in the focused element. */
     public void key(String key) throws Exception {
         int code = switch (key) {

@@ -60,7 +60,9 @@ public final class Meter implements Runnable {
                     Thread.sleep(wait);
                 }
             }
-        } catch (Exception e) {
+        } catch (Exception | AssertionError e) {
+            // an AssertionError too (a reply from an address other than the service's): a meter thread that died
+            // silently left only a meter without acknowledgements to wonder about (ScaleOutIT in CI, 2026-12-05)
             refusals.add(clientId + " failed: " + e);
         }
     }
