@@ -111,12 +111,14 @@ class ScaleOutIT {
             }
             Collections.sort(recoveries);
             long retries = meters.stream().mapToLong(meter -> meter.retries()).sum();
+            long strays = meters.stream().mapToLong(Meter::strayReplies).sum();
             System.out.printf("Scale-out: %d instances, %d meters, %d readings acknowledged, %d arrived (%d duplicates), "
                             + "%d lost; instance %d killed with %d meters' flows; their first acknowledgement after the kill "
-                            + "came %d ms (median) to %d ms (max) later; %d retries in all%n",
+                            + "came %d ms (median) to %d ms (max) later; %d retries in all; %d replies from a backend's own"
+                            + " address dropped%n",
                     INSTANCES, METERS, acknowledged.size(), arrived.total(),
                     duplicates, lost.size(), victim, orphans.size(),
-                    recoveries.get(recoveries.size() / 2), recoveries.get(recoveries.size() - 1), retries);
+                    recoveries.get(recoveries.size() / 2), recoveries.get(recoveries.size() - 1), retries, strays);
 
             assertThat(lost).as("acknowledged readings missing from RabbitMQ").isEmpty();
             assertThat(meters).allSatisfy(meter -> {

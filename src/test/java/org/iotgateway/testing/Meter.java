@@ -79,7 +79,9 @@ public final class Meter implements Runnable {
             long deadline = System.nanoTime() + retryMillis * 1_000_000L;
             long left;
             while ((left = (deadline - System.nanoTime()) / 1_000_000) > 0) {
-                String reply = socket.receive((int) left);
+                // a reply from a backend's own address (the balancer's conntrack entry went while it was on its way) is
+                // dropped, as a device's client drops a datagram from an address it did not send to
+                String reply = socket.receiveIgnoringStrays((int) left);
                 if (reply == null) {
                     break;
                 }
@@ -128,6 +130,11 @@ public final class Meter implements Runnable {
     /** PUBACKs with return code 1 (congestion), after which the reading was sent again. */
     public long congestions() {
         return congestions.get();
+    }
+
+    /** Replies dropped because they came from an address other than the one the meter sends to. */
+    public long strayReplies() {
+        return socket.strayDatagrams();
     }
 
     /** Readings given up after the last attempt. */

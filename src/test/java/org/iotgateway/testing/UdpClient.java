@@ -16,6 +16,7 @@ public final class UdpClient implements AutoCloseable {
     private static final HexFormat HEX = HexFormat.ofDelimiter(" ");
     private final DatagramSocket socket;
     private InetSocketAddress gateway;
+    private volatile long strays;
 
     public UdpClient(int gatewayPort) throws IOException {
         this("127.0.0.1", gatewayPort);
@@ -76,6 +77,34 @@ public final class UdpClient implements AutoCloseable {
      */
     public String receiveFromAny(int timeoutMillis) throws IOException {
         return receive(timeoutMillis, false);
+    }
+
+    /**
+     * The next reply from the gateway's address as spaced hex, or null when none arrives within the timeout; datagrams
+     * from any other address are dropped and counted ({@link #strayDatagrams()}), as a device's client drops them.
+     */
+    public String receiveIgnoringStrays(int timeoutMillis) throws IOException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        byte[] buffer = new byte[65536];
+        DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+        for (long left = timeoutMillis; left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+            socket.setSoTimeout((int) left);
+            try {
+                socket.receive(packet);
+            } catch (SocketTimeoutException e) {
+                return null;
+            }
+            if (packet.getSocketAddress().equals(gateway)) {
+                return HEX.formatHex(Arrays.copyOf(buffer, packet.getLength()));
+            }
+            strays++;
+        }
+        return null;
+    }
+
+    /** Datagrams {@link #receiveIgnoringStrays} dropped because they came from another address than the gateway's. */
+    public long strayDatagrams() {
+        return strays;
     }
 
     private String receive(int timeoutMillis, boolean fromCurrentGateway) throws IOException {
