@@ -17,6 +17,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.SslVerifyMode;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.ClientResources;
 
 /**
@@ -52,6 +53,31 @@ public final class ValkeyUri {
         }
         client.setOptions(options.build());
         return client;
+    }
+
+    /**
+     * Refuses a Redis Cluster node, given its {@code INFO cluster}: the MQTT-SN store's scripts and the Channels layer
+     * (channels_redis's own, which the worker shares) reach keys of several hash slots in one script, which a Cluster
+     * refuses; a single master with replicas, followed through Sentinel, is what they run on.
+     *
+     * @throws IllegalStateException naming the server and what to use instead
+     */
+    public static void refuseCluster(String clusterInfo, String server) {
+        if (clusterInfo != null && clusterInfo.lines().anyMatch(line -> line.strip().equals("cluster_enabled:1"))) {
+            throw new IllegalStateException(server + " is a Redis Cluster node (cluster_enabled:1): Redis Cluster is not"
+                    + " supported, its scripts reach keys of several hash slots; use one master with replicas, through"
+                    + " Sentinel (redis-sentinel://) for failover");
+        }
+    }
+
+    /** {@link #refuseCluster(String, String)} on a new connection; the client is shut down when refused. */
+    public static void refuseCluster(RedisClient client, StatefulRedisConnection<?, ?> connection, String server) {
+        try {
+            refuseCluster(connection.sync().info("cluster"), server);
+        } catch (IllegalStateException e) {
+            client.shutdown();
+            throw e;
+        }
     }
 
     public static RedisClient client(String connectionString) {

@@ -505,8 +505,16 @@ public final class SessionStore implements AutoCloseable {
 
     /** The connection, or an error that says where and why not (a TLS certificate refused, a wrong password, …). */
     private static StatefulRedisConnection<String, String> connect(RedisClient client, ClientResources resources, String address) {
+        StatefulRedisConnection<String, String> connection = null;
         try {
-            return client.connect(StringCodec.UTF8);
+            connection = client.connect(StringCodec.UTF8);
+            ValkeyUri.refuseCluster(connection.sync().info("cluster"), "The store (" + address + ")");
+            return connection;
+        } catch (IllegalStateException e) {
+            connection.close();
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            throw e;
         } catch (RedisConnectionException e) {
             Throwable cause = e;
             while (cause.getCause() != null) {
