@@ -78,7 +78,8 @@ public final class RedisChannelLayer implements ChannelLayer {
         // a blocking BZPOPMIN holds its connection: sends use another one
         this.receiving = client.connect(ByteArrayCodec.INSTANCE);
         this.sending = client.connect(ByteArrayCodec.INSTANCE);
-        ValkeyUri.refuseCluster(client, sending, "The channel layer's Redis (" + ValkeyUri.describe(ValkeyUri.parse(redisUrl)) + ")");
+        ValkeyUri.refuseCluster(client, sending,
+                "The channel layer's Redis (" + ValkeyUri.describe(ValkeyUri.parse(redisUrl)) + ")");
     }
 
     @Override

@@ -32,7 +32,8 @@ public final class RedisPubSubChannelLayer implements ChannelLayer {
         this.client = ValkeyUri.client(redisUrl);
         this.prefix = prefix;
         this.sending = client.connect(ByteArrayCodec.INSTANCE);
-        ValkeyUri.refuseCluster(client, sending, "The channel layer's Redis (" + ValkeyUri.describe(ValkeyUri.parse(redisUrl)) + ")");
+        ValkeyUri.refuseCluster(client, sending,
+                "The channel layer's Redis (" + ValkeyUri.describe(ValkeyUri.parse(redisUrl)) + ")");
         this.listening = client.connectPubSub(ByteArrayCodec.INSTANCE);
         listening.addListener(new RedisPubSubAdapter<>() {
             @Override
