@@ -320,6 +320,25 @@ class DashboardBrowserTest {
     }
 
     @Test
+    void should_name_every_control_for_assistive_technology_and_reach_the_list_by_keyboard() throws Exception {
+        open(gateway, "?filter=" + prefix + "/%23");
+        mosquittoPub("-t", prefix + "/a", "-m", "1");
+        await().atMost(10, TimeUnit.SECONDS).until(() -> rows() == 1);
+        clickRow(prefix + "/a");
+        // a control without a name is read out as "button" or "edit text"
+        assertThat(js("[...document.querySelectorAll('button, input, select, textarea')].filter(c => {"
+                + " const name = (c.getAttribute('aria-label') || c.textContent || (c.labels && [...c.labels].map(l => l.textContent).join('')) || '').trim();"
+                + " return name === '' && !c.closest('[hidden]'); }).map(c => c.outerHTML.slice(0, 80))").toString())
+                .as("controls without an accessible name").isEqualTo("[]");
+        // Tab from the filter reaches the list, where the arrows move
+        js("document.getElementById('filter').focus(); true");
+        for (int i = 0; i < 12 && !"list".equals(js("document.activeElement.id").asText()); i++) {
+            browser.key("Tab");
+        }
+        assertThat(js("document.activeElement.id").asText()).isEqualTo("list");
+    }
+
+    @Test
     void should_ask_for_the_bearer_token_the_feed_needs_and_connect_with_it() throws Exception {
         try (RunningGateway guarded = RunningGateway.startOnly("live", Map.of("live.bearer-token", "s3cret-token"))) {
             guarded.awaitMqttReady("liveMqtt");
