@@ -358,10 +358,15 @@
     for (const [text, name] of cells) {
       const cell = document.createElement('span');
       cell.className = name;
-      cell.textContent = text;
+      if (name === 'topic') {
+        // a long topic is cut at its start, where topics of one feed look alike; bdi keeps it in reading order
+        cell.appendChild(document.createElement('bdi')).textContent = text;
+      } else {
+        cell.textContent = text;
+      }
       element.appendChild(cell);
     }
-    element.title = item.retained ? 'retained' : '';
+    element.title = item.topic + (item.retained ? ' (retained)' : '');
     return element;
   }
 

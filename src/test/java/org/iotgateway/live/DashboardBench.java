@@ -18,7 +18,8 @@ import org.iotgateway.testing.RunningGateway;
  * for SECONDS, with a chart of one topic's field and the detail pane open, as someone watching it would have them.
  * Every SAMPLE seconds: the page's frame rate and its longest frame (requestAnimationFrame), its JS heap, DOM nodes and
  * main-thread busy time (Chromium's Performance metrics), the CPU of all Chromium processes, and the messages the page
- * counted against those published. Prints key=value lines. Arguments: rate topics idleSeconds seconds sampleSeconds.
+ * counted against those published. Prints key=value lines and saves a screenshot at the end. Arguments: rate topics idleSeconds seconds sampleSeconds
+ * screenshotFile.
  */
 public final class DashboardBench {
 
@@ -31,6 +32,7 @@ public final class DashboardBench {
         int idleSeconds = Integer.parseInt(args[2]);
         int seconds = Integer.parseInt(args[3]);
         int sampleSeconds = Integer.parseInt(args[4]);
+        String screenshot = args[5];
         try (RunningGateway gateway = RunningGateway.startOnly("live", Map.of());
              HeadlessChromium browser = HeadlessChromium.start();
              MqttTestClient publisher = new MqttTestClient(gateway.property("live.mqtt-url"))) {
@@ -55,6 +57,8 @@ public final class DashboardBench {
             for (int elapsed = 0; elapsed < seconds; elapsed += sampleSeconds) {
                 sampler.sample("load", sampleSeconds, published);
             }
+            // what the page looked like at the end, beside the report
+            browser.screenshot(java.nio.file.Path.of(screenshot));
             load.interrupt();
             load.join();
             System.out.printf(Locale.ROOT, "published=%d%npage_counted=%s%ndropped_badge=%s%n", published.get(),
