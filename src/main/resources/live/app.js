@@ -130,7 +130,7 @@
       });
     };
     socket.onclose = event => closed(event);
-    socket.onmessage = event => received(JSON.parse(event.data));
+    socket.onmessage = event => onFrame(JSON.parse(event.data));
   }
 
   async function closed(event) {
@@ -146,6 +146,7 @@
     } else if (event.reason) {
       showNotice('Disconnected: ' + event.reason);
     }
+    let state = 'closed';
     if (!opened) {
       // the browser hides why a handshake failed: ask the same address over HTTP
       const why = await handshakeRefusal();
@@ -157,11 +158,11 @@
         return; // no retry until a token is given
       }
       if (why && why.status === 403) {
-        setState('closed', 'refused');
+        state = 'refused';
         showNotice('The gateway refused this page: ' + why.text);
       }
     }
-    setState('closed', `closed, retrying in ${Math.round(retryDelay / 1000)} s`);
+    setState('closed', `${state}, retrying in ${Math.round(retryDelay / 1000)} s`);
     retryTimer = setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   }
@@ -188,7 +189,7 @@
     connect();
   });
 
-  function received(message) {
+  function onFrame(message) {
     if (message.id !== undefined && pendingReplies.has(message.id)) {
       const onReply = pendingReplies.get(message.id);
       pendingReplies.delete(message.id);
@@ -226,7 +227,7 @@
 
   // ---- messages ----
 
-  let received_ = 0;
+  let receivedCount = 0;
   let sequence = 0;
   let inLastSecond = 0;
   const list = [];            // newest last
@@ -236,7 +237,7 @@
   let droppedWhilePaused = 0;
   let listChanged = true;
 
-  /** The feed's frame, with what the page needs: bytes' length, a one-line preview, the text when it is text. */
+  /** A message of the feed as the page keeps it; its bytes are decoded when first needed (bytesOf). */
   function entry(message) {
     const binary = message.encoding === 'base64';
     return {
@@ -247,7 +248,7 @@
 
   function accept(message) {
     const item = entry(message);
-    received_++;
+    receivedCount++;
     inLastSecond++;
     updateTopic(item);
     chartValue(item);
@@ -841,7 +842,7 @@
     }
     renderTree();
     renderChart();
-    ui.count.textContent = String(received_);
+    ui.count.textContent = String(receivedCount);
   }
 
   setInterval(() => {

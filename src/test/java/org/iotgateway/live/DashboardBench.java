@@ -1,6 +1,7 @@
 package org.iotgateway.live;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -11,6 +12,8 @@ import org.iotgateway.testing.HeadlessChromium;
 import org.iotgateway.testing.Metrics;
 import org.iotgateway.testing.MqttTestClient;
 import org.iotgateway.testing.RunningGateway;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The dashboard under load (run by bench/dashboard, not by the tests): a headless Chromium page of the live feed, first
@@ -92,14 +95,9 @@ public final class DashboardBench {
         }
     }
 
-    private static void waitFor(HeadlessChromium browser, String condition) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!browser.evaluate("(() => { try { return " + condition + "; } catch (e) { return false; } })()").asBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the page did not come to: " + condition);
-            }
-            TimeUnit.MILLISECONDS.sleep(200);
-        }
+    private static void waitFor(HeadlessChromium browser, String condition) {
+        await().alias("the page comes to: " + condition).atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                .until(() -> browser.evaluate("(() => { try { return " + condition + "; } catch (e) { return false; } })()").asBoolean());
     }
 
     /** One line per window: frames, heap, nodes, main-thread and process CPU, messages counted by the page. */

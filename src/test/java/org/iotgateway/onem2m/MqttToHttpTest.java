@@ -234,6 +234,12 @@ class MqttToHttpTest {
                 .isEqualTo("after-fuzz-" + seed);
     }
 
+    /** A request under an rqi of the run (fz-…) that an earlier one already was, byte for byte; else it is noted. */
+    private static boolean isCopyOfOneSent(String topic, byte[] request, java.util.Set<String> sentRequests) {
+        String text = new String(request, StandardCharsets.UTF_8);
+        return text.contains("fz-") && !sentRequests.add(topic + " " + text);
+    }
+
     private void fuzz(long seed, java.util.Random random, String[] valid, String[] hostile, int requests) throws Exception {
         // a mutation may change the originator the response goes to: every response topic is watched, by a client of its
         // own (the broker would give the AE's client each CAE1 response once per matching subscription)
@@ -255,8 +261,7 @@ class MqttToHttpTest {
                     request[random.nextInt(request.length)] = (byte) (32 + random.nextInt(95));
                 }
                 topic = "/oneM2M/req/CAE1/" + CSE + "/" + (random.nextInt(10) == 0 ? "cbor" : "json");
-            } while (new String(request, StandardCharsets.UTF_8).contains("fz-")
-                    && !sentRequests.add(topic + " " + new String(request, StandardCharsets.UTF_8)));
+            } while (isCopyOfOneSent(topic, request, sentRequests));
             ae.publish(topic, request, 1, false);
         }
         // answered in any order (the requests run side by side): every one of them, each once

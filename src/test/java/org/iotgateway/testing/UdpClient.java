@@ -66,9 +66,12 @@ public final class UdpClient implements AutoCloseable {
         socket.send(new DatagramPacket(datagram, datagram.length, gateway));
     }
 
-    /** The next reply as spaced hex, or null when none arrives within the timeout. */
+    /** Which senders a receive takes a datagram from. */
+    private enum From { GATEWAY, ANY, GATEWAY_DROPPING_OTHERS }
+
+    /** The next reply as spaced hex, or null when none arrives within the timeout; one from elsewhere fails the test. */
     public String receive(int timeoutMillis) throws IOException {
-        return receive(timeoutMillis, true);
+        return receive(timeoutMillis, From.GATEWAY);
     }
 
     /**
@@ -76,7 +79,7 @@ public final class UdpClient implements AutoCloseable {
      * took it from RabbitMQ), or null when none arrives within the timeout.
      */
     public String receiveFromAny(int timeoutMillis) throws IOException {
-        return receive(timeoutMillis, false);
+        return receive(timeoutMillis, From.ANY);
     }
 
     /**
@@ -84,6 +87,15 @@ public final class UdpClient implements AutoCloseable {
      * from any other address are dropped and counted ({@link #strayDatagrams()}), as a device's client drops them.
      */
     public String receiveIgnoringStrays(int timeoutMillis) throws IOException {
+        return receive(timeoutMillis, From.GATEWAY_DROPPING_OTHERS);
+    }
+
+    /** Datagrams {@link #receiveIgnoringStrays} dropped because they came from another address than the gateway's. */
+    public long strayDatagrams() {
+        return strays;
+    }
+
+    private String receive(int timeoutMillis, From from) throws IOException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         byte[] buffer = new byte[65536];
         DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
@@ -94,32 +106,16 @@ public final class UdpClient implements AutoCloseable {
             } catch (SocketTimeoutException e) {
                 return null;
             }
-            if (packet.getSocketAddress().equals(gateway)) {
+            boolean fromGateway = packet.getSocketAddress().equals(gateway);
+            if (fromGateway || from == From.ANY) {
                 return HEX.formatHex(Arrays.copyOf(buffer, packet.getLength()));
+            }
+            if (from == From.GATEWAY) {
+                throw new AssertionError("reply came from " + packet.getSocketAddress() + ", not the listening port " + gateway);
             }
             strays++;
         }
         return null;
-    }
-
-    /** Datagrams {@link #receiveIgnoringStrays} dropped because they came from another address than the gateway's. */
-    public long strayDatagrams() {
-        return strays;
-    }
-
-    private String receive(int timeoutMillis, boolean fromCurrentGateway) throws IOException {
-        byte[] buffer = new byte[65536];
-        DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-        socket.setSoTimeout(timeoutMillis);
-        try {
-            socket.receive(packet);
-        } catch (SocketTimeoutException e) {
-            return null;
-        }
-        if (fromCurrentGateway && !packet.getSocketAddress().equals(gateway)) {
-            throw new AssertionError("reply came from " + packet.getSocketAddress() + ", not the listening port " + gateway);
-        }
-        return HEX.formatHex(Arrays.copyOf(buffer, packet.getLength()));
     }
 
     /** Sends and returns the reply (hex), waiting up to 5 s. */
