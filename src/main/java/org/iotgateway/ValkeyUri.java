@@ -18,6 +18,8 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.SslVerifyMode;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.resource.ClientResources;
 
 /**
@@ -31,6 +33,8 @@ import io.lettuce.core.resource.ClientResources;
  * the Django settings: {@code {"sentinels": [("host", 26379)], "master_name": "mymaster", "db": 0, "password": "…"}}.</li>
  * </ul>
  * A Sentinel connection string asks the sentinels for the master at each (re)connection, so a failover is followed.
+ * A plain one may name a node of a Redis Cluster, which the MQTT-SN store then uses as a Cluster
+ * ({@link #clusterClient}).
  */
 public final class ValkeyUri {
 
@@ -56,16 +60,39 @@ public final class ValkeyUri {
     }
 
     /**
-     * Refuses a Redis Cluster node, given its {@code INFO cluster}: the MQTT-SN store's scripts and the Channels layer
-     * (channels_redis's own, which the worker shares) reach keys of several hash slots in one script, which a Cluster
-     * refuses; a single master with replicas, followed through Sentinel, is what they run on.
+     * A client of a Redis Cluster, the connection string naming one of its nodes: it learns the others from that one,
+     * with TLS as the string says, added to {@code options}.
+     */
+    public static RedisClusterClient clusterClient(String connectionString, ClientResources resources,
+                                                   ClusterClientOptions.Builder options) {
+        Parsed parsed = parsed(connectionString);
+        if (parsed.uri.getSentinelMasterId() != null) {
+            throw new IllegalArgumentException("A Sentinel connection string names a master, not a Cluster node");
+        }
+        RedisClusterClient client = RedisClusterClient.create(resources, parsed.uri);
+        if (parsed.ssl != null) {
+            options.sslOptions(parsed.ssl);
+        }
+        client.setOptions(options.build());
+        return client;
+    }
+
+    /** Whether a server is a Redis Cluster node, given its {@code INFO cluster}. */
+    public static boolean isCluster(String clusterInfo) {
+        return clusterInfo != null && clusterInfo.lines().anyMatch(line -> line.strip().equals("cluster_enabled:1"));
+    }
+
+    /**
+     * Refuses a Redis Cluster node for the Channels layer, given its {@code INFO cluster}: channels_redis, which the
+     * worker shares the layer with, cannot run on a Cluster (its scripts reach keys of several hash slots), so no Django
+     * process could reach the worker there; a single master with replicas, followed through Sentinel, is what it runs on.
      *
      * @throws IllegalStateException naming the server and what to use instead
      */
     public static void refuseCluster(String clusterInfo, String server) {
-        if (clusterInfo != null && clusterInfo.lines().anyMatch(line -> line.strip().equals("cluster_enabled:1"))) {
-            throw new IllegalStateException(server + " is a Redis Cluster node (cluster_enabled:1): Redis Cluster is not"
-                    + " supported, its scripts reach keys of several hash slots; use one master with replicas, through"
+        if (isCluster(clusterInfo)) {
+            throw new IllegalStateException(server + " is a Redis Cluster node (cluster_enabled:1): channels_redis cannot"
+                    + " run on a Redis Cluster, so no Django process could share it; use one master with replicas, through"
                     + " Sentinel (redis-sentinel://) for failover");
         }
     }

@@ -63,7 +63,7 @@ final class Downlink {
 
     /** Loads the filters and follows the other instances' changes to them. */
     void start() {
-        store.watchSubscriptions(this::refresh, this::reload);
+        store.watchSubscriptions(this::subscribed, this::reload);
         reload();
     }
 
@@ -82,16 +82,7 @@ final class Downlink {
         });
     }
 
-    /** Another instance changed the filter's subscribers: is it still subscribed to? */
-    private void refresh(String filter) {
-        subscriptions.hasSubscribers(filter).whenComplete((subscribed, e) -> {
-            if (subscribed != null) {
-                subscribed(filter, subscribed);
-            }
-        });
-    }
-
-    /** This instance knows the filter gained its first subscriber, or lost its last. */
+    /** The filter gained its first subscriber, or lost its last (through this instance or another). */
     void subscribed(String filter, boolean subscribed) {
         synchronized (filters) {
             if (subscribed) {

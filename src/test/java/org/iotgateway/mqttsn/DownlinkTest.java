@@ -2,6 +2,7 @@ package org.iotgateway.mqttsn;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
@@ -10,16 +11,18 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.MessageProperties;
 import org.awaitility.Awaitility;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import org.iotgateway.rabbitmq.AmqpUrl;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.StoreClient;
+import org.iotgateway.testing.StoreKeys;
 import org.iotgateway.testing.UdpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.iotgateway.testing.Vectors.message;
@@ -29,37 +32,51 @@ import static org.iotgateway.testing.Vectors.message;
  * through one, messages published to the readings' exchange reach it through either, its PUBACK goes to either, what
  * it does not acknowledge is sent again, what arrives while it sleeps waits for it to wake. Real UDP, Redis, RabbitMQ.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DownlinkTest {
 
     static final HexFormat HEX = HexFormat.ofDelimiter(" ");
     static RunningGateway a;
     static RunningGateway b;
     static StoreClient store;
-    static RedisCommands<String, String> redis;
+    static RedisClusterCommands<String, String> redis;
+    static StoreKeys keys;
     static Connection amqp;
     static Channel publisher;
 
     UdpClient device;
     String clientId;
 
+    /** The store the instances share: the run's, unless a subclass starts one of its own and names it here. */
+    Map<String, String> storeSettings() throws Exception {
+        return Map.of();
+    }
+
+    /** Stops the store a subclass started. */
+    void stopStore() throws Exception {
+    }
+
     @BeforeAll
-    static void startTwoInstances() throws Exception {
-        Map<String, String> settings = Map.of("mqttsn.downlink-retry-seconds", "1", "mqttsn.downlink-max-attempts", "3",
-                "mqttsn.predefined-topics", "7=alarms/all");
+    void startTwoInstances() throws Exception {
+        Map<String, String> settings = new HashMap<>(storeSettings());
+        settings.putAll(Map.of("mqttsn.downlink-retry-seconds", "1", "mqttsn.downlink-max-attempts", "3",
+                "mqttsn.predefined-topics", "7=alarms/all"));
         a = RunningGateway.startOnly("mqttsn", settings);
         b = RunningGateway.startOnly("mqttsn", settings);
         store = new StoreClient(a.valkeyUrl());
         redis = store.commands();
+        keys = store.keys();
         amqp = AmqpUrl.parse(a.amqpUrl()).connectionFactory().newConnection("downlink test publisher");
         publisher = amqp.createChannel();
     }
 
     @AfterAll
-    static void stopInstances() throws Exception {
+    void stopInstances() throws Exception {
         amqp.close();
         store.close();
         b.close();
         a.close();
+        stopStore();
     }
 
     @BeforeEach
@@ -115,15 +132,15 @@ class DownlinkTest {
         String topic = "cmd/" + clientId + "/set";
         assertThat(device.via(a.udpPort()).exchange(message("12 20 00 05", topic))).as("SUBACK QoS 1, topic id 1")
                 .isEqualTo("08 13 20 00 01 00 05 00");
-        assertThat(redis.hget("subscribers:" + topic, clientId)).isEqualTo("1");
+        assertThat(redis.hget(keys.subscribers(topic, clientId), clientId)).isEqualTo("1");
 
         publish("cmd." + clientId + ".set", "open");
         Received received = Received.of(next(5000));
         assertThat(received).isEqualTo(new Received(0x20, 1, received.msgId(), "open"));
-        assertThat(redis.hexists("inflight:" + clientId, Integer.toString(received.msgId()))).isTrue();
+        assertThat(redis.hexists(keys.client("inflight:", clientId), Integer.toString(received.msgId()))).isTrue();
 
         device.via(b.udpPort()).send(HEX.parseHex(puback(received)));
-        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> !redis.hexists("inflight:" + clientId,
+        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> !redis.hexists(keys.client("inflight:", clientId),
                 Integer.toString(received.msgId())));
         assertThat(next(2500)).as("acknowledged: not sent again").isNull();
     }
@@ -142,7 +159,7 @@ class DownlinkTest {
         assertThat(received.topicId()).isEqualTo(1);
         assertThat(received.payload()).isEqualTo("close");
         device.send(HEX.parseHex(puback(received)));
-        assertThat(redis.lrange("topic:" + clientId, 0, -1)).containsExactly(topic);
+        assertThat(redis.lrange(keys.client("topic:", clientId), 0, -1)).containsExactly(topic);
     }
 
     @Test
@@ -178,7 +195,7 @@ class DownlinkTest {
         Received third = Received.of(next(5000));
         assertThat(third.flags()).isEqualTo(0xa0);
         assertThat(next(3000)).as("3 attempts, then dropped").isNull();
-        assertThat(redis.hexists("inflight:" + clientId, Integer.toString(first.msgId()))).isFalse();
+        assertThat(redis.hexists(keys.client("inflight:", clientId), Integer.toString(first.msgId()))).isFalse();
         assertThat(a.metrics() + b.metrics()).containsPattern("mqttsn_downlink_total\\{[^}]*result=\"dropped\"[^}]*} [1-9]");
     }
 
@@ -199,7 +216,7 @@ class DownlinkTest {
         assertThat(device.via(b.udpPort()).exchange(HEX.parseHex(step(0x0f, first)))).isEqualTo(step(0x10, first));
         assertThat(next(5000)).as("a retry after PUBREC is a PUBREL").isEqualTo(step(0x10, first));
         device.via(a.udpPort()).send(HEX.parseHex(step(0x0e, first)));
-        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> !redis.hexists("inflight:" + clientId,
+        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> !redis.hexists(keys.client("inflight:", clientId),
                 Integer.toString(first.msgId())));
         assertThat(next(2500)).as("completed: nothing more").isNull();
 
@@ -217,13 +234,13 @@ class DownlinkTest {
         String topic = "cmd/" + clientId + "/sleep";
         assertThat(device.exchange(message("12 20 00 09", topic))).isEqualTo("08 13 20 00 01 00 09 00");
         assertThat(device.exchange(message("18 00 3c", ""))).as("asleep for 60 s").isEqualTo("02 18");
-        Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> "asleep".equals(redis.hget("session:" + clientId, "state")));
+        Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> "asleep".equals(redis.hget(keys.client("session:", clientId), "state")));
 
         // one after the other: the queue's consumers work side by side, so messages a millisecond apart may swap
         publish("cmd." + clientId + ".sleep", "first");
-        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> redis.llen("sleepq:" + clientId) == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> redis.llen(keys.client("sleepq:", clientId)) == 1);
         publish("cmd." + clientId + ".sleep", "second");
-        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> redis.llen("sleepq:" + clientId) == 2);
+        Awaitility.await().atMost(Duration.ofSeconds(3)).until(() -> redis.llen(keys.client("sleepq:", clientId)) == 2);
         assertThat(next(500)).as("nothing while asleep").isNull();
 
         device.via(b.udpPort()).send(message("16", clientId));
@@ -233,7 +250,7 @@ class DownlinkTest {
         assertThat(next(5000)).as("PINGRESP after the kept messages").isEqualTo("02 17");
         device.send(HEX.parseHex(puback(first)));
         device.send(HEX.parseHex(puback(second)));
-        assertThat(redis.exists("sleepq:" + clientId)).isZero();
+        assertThat(redis.exists(keys.client("sleepq:", clientId))).isZero();
     }
 
     @Test
@@ -248,7 +265,7 @@ class DownlinkTest {
         assertThat(device.exchange(message("04 04 01 0e 10", clientId))).as("clean session").isEqualTo("03 05 00");
         publish("cmd." + clientId + ".off", "y");
         assertThat(next(1500)).isNull();
-        assertThat(redis.exists("subs:" + clientId, "subscribers:" + topic)).isZero();
+        assertThat(redis.exists(keys.client("subs:", clientId), keys.subscribers(topic, clientId))).isZero();
     }
 
     @Test

@@ -12,7 +12,7 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 
 import com.rabbitmq.client.Delivery;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import org.awaitility.Awaitility;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
@@ -38,7 +38,7 @@ class MqttSnGatewayTest {
     static final String TOPIC = "mr/94193A04010020B8/standard/json";
     static RunningGateway gateway;
     static StoreClient store;
-    static RedisCommands<String, String> redis;
+    static RedisClusterCommands<String, String> redis;
 
     UdpClient device;
     AmqpQueue readings;

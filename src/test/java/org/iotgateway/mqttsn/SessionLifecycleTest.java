@@ -10,17 +10,19 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.rabbitmq.client.Delivery;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import org.awaitility.Awaitility;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.StoreClient;
+import org.iotgateway.testing.StoreKeys;
 import org.iotgateway.testing.UdpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.iotgateway.testing.Vectors.message;
@@ -30,30 +32,45 @@ import static org.iotgateway.testing.Vectors.message;
  * instances sharing one store and one RabbitMQ, as behind a UDP load balancer: each device's packets go to one
  * instance or the other, and what one instance learns the other acts on. Real UDP, real Redis and RabbitMQ.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SessionLifecycleTest {
 
     static RunningGateway a;
     static RunningGateway b;
     static StoreClient store;
-    static RedisCommands<String, String> redis;
+    static RedisClusterCommands<String, String> redis;
+    static StoreKeys keys;
+    Map<String, String> storeSettings;
 
     AmqpQueue wills;
     UdpClient device;
     String clientId;
 
+    /** The store the instances share: the run's, unless a subclass starts one of its own and names it here. */
+    Map<String, String> storeSettings() throws Exception {
+        return Map.of();
+    }
+
+    /** Stops the store a subclass started. */
+    void stopStore() throws Exception {
+    }
+
     @BeforeAll
-    static void startTwoInstances() throws Exception {
-        a = RunningGateway.startOnly("mqttsn", Map.of());
-        b = RunningGateway.startOnly("mqttsn", Map.of());
+    void startTwoInstances() throws Exception {
+        storeSettings = storeSettings();
+        a = RunningGateway.startOnly("mqttsn", storeSettings);
+        b = RunningGateway.startOnly("mqttsn", storeSettings);
         store = new StoreClient(a.valkeyUrl());
         redis = store.commands();
+        keys = store.keys();
     }
 
     @AfterAll
-    static void stopInstances() {
+    void stopInstances() throws Exception {
         store.close();
         b.close();
         a.close();
+        stopStore();
     }
 
     @BeforeEach
@@ -92,7 +109,7 @@ class SessionLifecycleTest {
     @Test
     void should_publish_the_will_of_a_client_whose_keep_alive_expired_once_with_two_instances() throws Exception {
         connectWithWill(2, "wills/" + clientId, "gone");
-        assertThat(redis.hgetall("will:" + clientId)).containsEntry("topic", "wills/" + clientId).containsEntry("flags", "32");
+        assertThat(redis.hgetall(keys.client("will:", clientId))).containsEntry("topic", "wills/" + clientId).containsEntry("flags", "32");
 
         // pings through either instance keep the client alive past twice its keep-alive
         for (int i = 0; i < 5; i++) {
@@ -108,14 +125,14 @@ class SessionLifecycleTest {
         assertThat(will.getProperties().getHeaders().get("client_id")).hasToString(clientId);
         assertThat(will.getProperties().getHeaders().get("qos")).hasToString("1");
         assertThat(nextOf("wills." + clientId, Duration.ofSeconds(3))).as("exactly once, by one instance").isNull();
-        assertThat(redis.exists("will:" + clientId)).isZero();
-        assertThat(redis.zscore("mqttsn:deadlines", clientId)).isNull();
-        assertThat(redis.hget("session:" + clientId, "state")).isEqualTo("lost");
+        assertThat(redis.exists(keys.client("will:", clientId))).isZero();
+        assertThat(redis.zscore(keys.deadlines(clientId), clientId)).isNull();
+        assertThat(redis.hget(keys.client("session:", clientId), "state")).isEqualTo("lost");
     }
 
     @Test
     void should_publish_the_will_through_the_others_when_the_instance_the_client_connected_to_stops() throws Exception {
-        try (RunningGateway c = RunningGateway.startOnly("mqttsn", Map.of())) {
+        try (RunningGateway c = RunningGateway.startOnly("mqttsn", storeSettings)) {
             device.via(c.udpPort());
             assertThat(device.exchange(message("04 0c 01 00 02", clientId))).isEqualTo("02 06");
             assertThat(device.exchange(message("07 20", "wills/" + clientId))).isEqualTo("02 08");
@@ -132,9 +149,9 @@ class SessionLifecycleTest {
         connectWithWill(1, "wills/" + clientId, "gone");
         assertThat(device.via(b.udpPort()).exchange(message("18", ""))).isEqualTo("02 18");
         assertThat(nextOf("wills." + clientId, Duration.ofSeconds(5))).isNull();
-        assertThat(redis.exists("will:" + clientId)).isZero();
-        assertThat(redis.hget("session:" + clientId, "state")).isEqualTo("disconnected");
-        assertThat(redis.zscore("mqttsn:deadlines", clientId)).isNull();
+        assertThat(redis.exists(keys.client("will:", clientId))).isZero();
+        assertThat(redis.hget(keys.client("session:", clientId), "state")).isEqualTo("disconnected");
+        assertThat(redis.zscore(keys.deadlines(clientId), clientId)).isNull();
     }
 
     @Test
@@ -152,7 +169,7 @@ class SessionLifecycleTest {
         connectWithWill(3600, "wills/old", "old");
         assertThat(device.via(b.udpPort()).exchange(message("1a 00", "wills/" + clientId))).isEqualTo("03 1b 00");
         assertThat(device.via(a.udpPort()).exchange(message("1c", "new"))).isEqualTo("03 1d 00");
-        assertThat(redis.hgetall("will:" + clientId)).containsEntry("topic", "wills/" + clientId).containsEntry("flags", "0");
+        assertThat(redis.hgetall(keys.client("will:", clientId))).containsEntry("topic", "wills/" + clientId).containsEntry("flags", "0");
         assertThat(device.exchange(message("1a 00", "wills/+"))).as("a wildcard will topic").isEqualTo("03 1b 03");
 
         device.via(b.udpPort()).send(HexFormat.ofDelimiter(" ").parseHex("03 18 00"));
@@ -165,14 +182,14 @@ class SessionLifecycleTest {
         assertThat(device.exchange(message("07 00", "wills/" + second))).isEqualTo("02 08");
         assertThat(device.exchange(message("09", "x"))).isEqualTo("03 05 00");
         assertThat(device.exchange(message("1a", ""))).as("empty WILLTOPICUPD").isEqualTo("03 1b 00");
-        assertThat(redis.exists("will:" + second)).isZero();
+        assertThat(redis.exists(keys.client("will:", second))).isZero();
     }
 
     @Test
     void should_connect_without_a_will_when_willtopic_is_empty() throws Exception {
         assertThat(device.exchange(message("04 0c 01 00 3c", clientId))).isEqualTo("02 06");
         assertThat(device.via(b.udpPort()).exchange(message("07", ""))).isEqualTo("03 05 00");
-        assertThat(redis.exists("will:" + clientId)).isZero();
+        assertThat(redis.exists(keys.client("will:", clientId))).isZero();
     }
 
     @Test
@@ -197,7 +214,7 @@ class SessionLifecycleTest {
         assertThat(device.exchange(message("0c 40 00 01 12 34", "again"))).isEqualTo("04 0f 12 34");
         assertThat(new String(nextOf("q2." + clientId, Duration.ofSeconds(5)).getBody(), StandardCharsets.UTF_8)).isEqualTo("again");
         assertThat(device.exchange(message("0c 40 00 07 12 35", "no"))).as("unknown topic id").isEqualTo("07 0d 00 07 12 35 02");
-        assertThat(redis.hexists("qos2:" + clientId, "4661")).as("a refused one is forgotten").isFalse();
+        assertThat(redis.hexists(keys.client("qos2:", clientId), "4661")).as("a refused one is forgotten").isFalse();
     }
 
     @Test
@@ -205,7 +222,7 @@ class SessionLifecycleTest {
         connectWithWill(3600, "wills/" + clientId, "slept too long");
         assertThat(device.via(a.udpPort()).exchange(message("18 00 02", ""))).as("asleep for 2 s").isEqualTo("02 18");
         Awaitility.await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
-                assertThat(redis.hget("session:" + clientId, "state")).isEqualTo("asleep"));
+                assertThat(redis.hget(keys.client("session:", clientId), "state")).isEqualTo("asleep"));
         for (int i = 0; i < 4; i++) {
             Thread.sleep(1500);
             // awake: PINGREQ with its client id, to either instance

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.rabbitmq.client.Delivery;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import org.iotgateway.testing.AmqpQueue;
 import org.iotgateway.testing.RunningGateway;
 import org.iotgateway.testing.StoreClient;
@@ -30,7 +30,7 @@ class SharedAddressTest {
     static final String DISCONNECT = "02 18";
     static RunningGateway gateway;
     static StoreClient store;
-    static RedisCommands<String, String> redis;
+    static RedisClusterCommands<String, String> redis;
 
     AmqpQueue readings;
 

@@ -31,7 +31,7 @@ public final class RedisServer implements AutoCloseable {
         return start(RunningGateway.freeTcpPort(), log, arguments);
     }
 
-    static RedisServer start(int port, Path log, String... arguments) throws IOException, InterruptedException {
+    public static RedisServer start(int port, Path log, String... arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(arguments));
         command.addAll(List.of("--port", Integer.toString(port)));
         return start(port, log, command, List.of());
@@ -95,6 +95,10 @@ public final class RedisServer implements AutoCloseable {
         String output = new String(cli.getInputStream().readAllBytes());
         cli.waitFor();
         return output.strip();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     /** SIGKILL: the server dies as a crashed host's would. */

@@ -13,7 +13,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.ZAddArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 /**
  * What MQTT-SN keeps of a client beyond the Python gateway's keys: its state and keep-alive, its will, and its QoS 2
@@ -37,6 +37,9 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
  * A deadline is written at most once every 5 % of the client's period (at least a second) per instance, not for every
  * packet, and with that much slack added, so that a client is never declared lost before the specification's
  * tolerance: 50 % above periods under a minute, 10 % above longer ones.
+ * <p>
+ * The names are those on one server; on a Redis Cluster they carry the client's bucket ({@link KeyLayout}), and each
+ * bucket has its own deadlines.
  */
 public final class ClientSessions {
 
@@ -67,11 +70,12 @@ public final class ClientSessions {
     private static final String CLAIM_SCRIPT = """
             local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
             local out = {}
+            local tag = ARGV[5]
             for _, id in ipairs(due) do
               redis.call('ZADD', KEYS[1], ARGV[2], id)
-              redis.call('HSET', 'session:' .. id, 'state', 'lost')
-              redis.call('EXPIRE', 'session:' .. id, ARGV[4])
-              local will = redis.call('HMGET', 'will:' .. id, 'topic', 'flags', 'payload')
+              redis.call('HSET', 'session:' .. tag .. id, 'state', 'lost')
+              redis.call('EXPIRE', 'session:' .. tag .. id, ARGV[4])
+              local will = redis.call('HMGET', 'will:' .. tag .. id, 'topic', 'flags', 'payload')
               out[#out + 1] = id
               out[#out + 1] = will[1] or ''
               out[#out + 1] = will[2] or '0'
@@ -104,7 +108,8 @@ public final class ClientSessions {
             return 'new'
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
+    private final KeyLayout keys;
     private final long sessionTtlSeconds;
     /** When this instance may next write a client's deadline; evicted when another writes its session. */
     private final Cache<String, Touched> touched;
@@ -119,8 +124,9 @@ public final class ClientSessions {
     /** What the store knew of a QoS 2 PUBLISH's message id when it arrived. */
     public enum Qos2 { NEW, PENDING, RECEIVED }
 
-    ClientSessions(RedisAsyncCommands<String, String> redis, Duration sessionTtl, long maxCachedClients) {
+    ClientSessions(RedisClusterAsyncCommands<String, String> redis, KeyLayout keys, Duration sessionTtl, long maxCachedClients) {
         this.redis = redis;
+        this.keys = keys;
         this.sessionTtlSeconds = sessionTtl.toSeconds();
         this.touched = Caffeine.newBuilder().maximumSize(maxCachedClients).build();
     }
@@ -131,26 +137,26 @@ public final class ClientSessions {
      */
     public CompletionStage<Void> connect(String clientId, String address, int keepAliveSeconds, boolean will,
                                          boolean cleanSession) {
-        String session = SESSION_PREFIX + clientId;
+        String session = keys.client(SESSION_PREFIX, clientId);
         if (cleanSession) {
-            redis.del(QOS2_PREFIX + clientId);
+            redis.del(keys.client(QOS2_PREFIX, clientId));
         }
         redis.hset(session, Map.of("state", "active", "keepalive", Integer.toString(keepAliveSeconds), "address", address));
         redis.hdel(session, "sleep");
         redis.expire(session, sessionTtlSeconds);
         if (!will) {
-            redis.del(WILL_PREFIX + clientId);
+            redis.del(keys.client(WILL_PREFIX, clientId));
         }
         touched.invalidate(clientId);
         CompletableFuture<?> deadline = keepAliveSeconds > 0
                 ? touch(clientId, true)
-                : redis.zrem(DEADLINES, clientId).toCompletableFuture();
+                : redis.zrem(keys.ofClientsBucket(DEADLINES, clientId), clientId).toCompletableFuture();
         return deadline.thenApply(x -> null);
     }
 
     /** WILLTOPIC or WILLTOPICUPD: sets the will's topic and flags, or deletes the will when the topic is null. */
     public CompletionStage<Void> willTopic(String clientId, int flags, String topic) {
-        String will = WILL_PREFIX + clientId;
+        String will = keys.client(WILL_PREFIX, clientId);
         if (topic == null) {
             return redis.del(will).toCompletableFuture().thenApply(x -> null);
         }
@@ -160,7 +166,7 @@ public final class ClientSessions {
 
     /** WILLMSG or WILLMSGUPD: sets the will's payload. */
     public CompletionStage<Void> willMessage(String clientId, byte[] payload) {
-        String will = WILL_PREFIX + clientId;
+        String will = keys.client(WILL_PREFIX, clientId);
         redis.hset(will, "payload", Base64.getEncoder().encodeToString(payload));
         return redis.expire(will, sessionTtlSeconds).toCompletableFuture().thenApply(x -> null);
     }
@@ -182,7 +188,7 @@ public final class ClientSessions {
         // a placeholder first, so that the packets that follow do not ask too while this is on its way
         touched.put(clientId, new Touched(now + Duration.ofSeconds(1).toNanos()));
         return redis.<Long>eval(TOUCH_SCRIPT, ScriptOutputType.INTEGER,
-                        new String[] {SESSION_PREFIX + clientId, DEADLINES},
+                        new String[] {keys.client(SESSION_PREFIX, clientId), keys.ofClientsBucket(DEADLINES, clientId)},
                         Long.toString(System.currentTimeMillis()), clientId)
                 .toCompletableFuture()
                 .whenComplete((period, e) -> {
@@ -197,14 +203,14 @@ public final class ClientSessions {
     /** DISCONNECT without a duration: no will, no supervision; the client's registrations stay (meters sleep). */
     public CompletionStage<Void> disconnect(String clientId) {
         touched.invalidate(clientId);
-        redis.hset(SESSION_PREFIX + clientId, "state", "disconnected");
-        redis.del(WILL_PREFIX + clientId);
-        return redis.zrem(DEADLINES, clientId).toCompletableFuture().thenApply(x -> null);
+        redis.hset(keys.client(SESSION_PREFIX, clientId), "state", "disconnected");
+        redis.del(keys.client(WILL_PREFIX, clientId));
+        return redis.zrem(keys.ofClientsBucket(DEADLINES, clientId), clientId).toCompletableFuture().thenApply(x -> null);
     }
 
     /** DISCONNECT with a duration: asleep, lost unless it wakes (PINGREQ with its client id) within the duration. */
     public CompletionStage<Void> sleep(String clientId, int seconds) {
-        redis.hset(SESSION_PREFIX + clientId, Map.of("state", "asleep", "sleep", Integer.toString(seconds)));
+        redis.hset(keys.client(SESSION_PREFIX, clientId), Map.of("state", "asleep", "sleep", Integer.toString(seconds)));
         touched.invalidate(clientId);
         return touch(clientId, true).thenApply(x -> null);
     }
@@ -212,39 +218,49 @@ public final class ClientSessions {
     /** A protocol error from the client: it is lost at the next check (its will published, if it has one). */
     public void lost(String clientId) {
         touched.invalidate(clientId);
-        redis.zadd(DEADLINES, ZAddArgs.Builder.xx(), 0, clientId);
+        redis.zadd(keys.ofClientsBucket(DEADLINES, clientId), ZAddArgs.Builder.xx(), 0, clientId);
     }
 
-    /** Claims the clients whose deadline has passed; each is claimed by one caller, until its lease runs out. */
+    /**
+     * Claims the clients whose deadline has passed; each is claimed by one caller, until its lease runs out. On a
+     * Cluster, one script per bucket.
+     */
     public CompletionStage<List<LostClient>> claimLost() {
         long now = System.currentTimeMillis();
         String lease = Long.toString(now + CLAIM_LEASE_MILLIS);
-        return redis.<List<Object>>eval(CLAIM_SCRIPT, ScriptOutputType.MULTI, new String[] {DEADLINES},
-                        Long.toString(now), lease, Integer.toString(CLAIMS_PER_CHECK), Long.toString(sessionTtlSeconds))
-                .thenApply(flat -> {
-                    List<LostClient> lost = new ArrayList<>(flat.size() / 4);
-                    for (int i = 0; i + 3 < flat.size(); i += 4) {
-                        String clientId = String.valueOf(flat.get(i));
-                        touched.invalidate(clientId);
-                        String topic = String.valueOf(flat.get(i + 1));
-                        lost.add(new LostClient(clientId, topic.isEmpty() ? null : topic,
-                                Integer.parseInt(String.valueOf(flat.get(i + 2))),
-                                Base64.getDecoder().decode(String.valueOf(flat.get(i + 3))), lease));
-                    }
-                    return lost;
-                });
+        List<CompletableFuture<List<Object>>> claims = new ArrayList<>(keys.buckets());
+        for (int bucket = 0; bucket < keys.buckets(); bucket++) {
+            claims.add(redis.<List<Object>>eval(CLAIM_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.ofBucket(DEADLINES, bucket)},
+                    Long.toString(now), lease, Integer.toString(CLAIMS_PER_CHECK), Long.toString(sessionTtlSeconds),
+                    keys.tag(bucket)).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(claims.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<LostClient> lost = new ArrayList<>();
+            for (CompletableFuture<List<Object>> claim : claims) {
+                List<Object> flat = claim.join();
+                for (int i = 0; i + 3 < flat.size(); i += 4) {
+                    String clientId = String.valueOf(flat.get(i));
+                    touched.invalidate(clientId);
+                    String topic = String.valueOf(flat.get(i + 1));
+                    lost.add(new LostClient(clientId, topic.isEmpty() ? null : topic,
+                            Integer.parseInt(String.valueOf(flat.get(i + 2))),
+                            Base64.getDecoder().decode(String.valueOf(flat.get(i + 3))), lease));
+                }
+            }
+            return lost;
+        });
     }
 
     /** The lost client's will is published (or it had none): its claim ends, unless it connected again meanwhile. */
     public CompletionStage<Boolean> settle(LostClient client) {
         return redis.<Long>eval(SETTLE_SCRIPT, ScriptOutputType.INTEGER,
-                        new String[] {DEADLINES, WILL_PREFIX + client.clientId()}, client.clientId(), client.lease())
+                        new String[] {keys.ofClientsBucket(DEADLINES, client.clientId()), keys.client(WILL_PREFIX, client.clientId())}, client.clientId(), client.lease())
                 .thenApply(settled -> settled == 1);
     }
 
     /** A QoS 2 PUBLISH arrived: whether its message id is new, being routed, or already received (answered PUBREC). */
     public CompletionStage<Qos2> qos2Begin(String clientId, int msgId) {
-        return redis.<String>eval(QOS2_BEGIN_SCRIPT, ScriptOutputType.VALUE, new String[] {QOS2_PREFIX + clientId},
+        return redis.<String>eval(QOS2_BEGIN_SCRIPT, ScriptOutputType.VALUE, new String[] {keys.client(QOS2_PREFIX, clientId)},
                         Integer.toString(msgId), Long.toString(System.currentTimeMillis()),
                         Long.toString(QOS2_PENDING_MILLIS), Long.toString(sessionTtlSeconds))
                 .thenApply(state -> Qos2.valueOf(state.toUpperCase(Locale.ROOT)));
@@ -252,20 +268,20 @@ public final class ClientSessions {
 
     /** The QoS 2 PUBLISH was routed: a resent PUBLISH is answered PUBREC until the client's PUBREL. */
     public CompletionStage<Void> qos2Received(String clientId, int msgId) {
-        return redis.hset(QOS2_PREFIX + clientId, Integer.toString(msgId), "received")
+        return redis.hset(keys.client(QOS2_PREFIX, clientId), Integer.toString(msgId), "received")
                 .toCompletableFuture().thenApply(x -> null);
     }
 
     /** The QoS 2 PUBLISH failed: a resent PUBLISH is routed again. Also PUBREL: the exchange is over. */
     public CompletionStage<Void> qos2Forget(String clientId, int msgId) {
-        return redis.hdel(QOS2_PREFIX + clientId, Integer.toString(msgId)).toCompletableFuture().thenApply(x -> null);
+        return redis.hdel(keys.client(QOS2_PREFIX, clientId), Integer.toString(msgId)).toCompletableFuture().thenApply(x -> null);
     }
 
     /** After a forwarded PUBLISH, with the client's other keys: the session and the will live as long as they do. */
     void extendTtl(String clientId) {
-        redis.expire(SESSION_PREFIX + clientId, sessionTtlSeconds);
-        redis.expire(WILL_PREFIX + clientId, sessionTtlSeconds);
-        redis.expire(QOS2_PREFIX + clientId, sessionTtlSeconds);
+        redis.expire(keys.client(SESSION_PREFIX, clientId), sessionTtlSeconds);
+        redis.expire(keys.client(WILL_PREFIX, clientId), sessionTtlSeconds);
+        redis.expire(keys.client(QOS2_PREFIX, clientId), sessionTtlSeconds);
     }
 
     /** Another client of the store changed the session: this instance asks again at the client's next packet. */

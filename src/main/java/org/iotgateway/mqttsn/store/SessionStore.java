@@ -8,23 +8,32 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.TrackingArgs;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
@@ -53,6 +62,10 @@ import org.slf4j.LoggerFactory;
  * invalidation and evicts the entry. When the connection drops, invalidations may have been missed, so the whole cache
  * is cleared on reconnect. Should the server not support tracking (Redis before 6), entries live at most
  * {@code cacheTtl}.
+ * <p>
+ * The connection string may name a node of a Redis Cluster: the store then learns the Cluster from it, follows its
+ * failovers and reshardings, tracks keys on every master, and names the clients' keys with a hash tag
+ * ({@link KeyLayout}).
  */
 public final class SessionStore implements AutoCloseable {
 
@@ -108,10 +121,12 @@ public final class SessionStore implements AutoCloseable {
     static final Duration RECONNECT_DELAY_MAX = Duration.ofMillis(500);
 
     private final ClientResources resources;
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> connection;
+    private final AbstractRedisClient client;
+    private final StatefulConnection<String, String> connection;
     private final String address;
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
+    /** Plain names on one server, the clients' buckets as hash tags on a Cluster. */
+    private final KeyLayout keys;
     private final long sessionTtlSeconds;
     private final long ttlRefreshNanos;
     private final int maxTopicsPerClient;
@@ -133,8 +148,11 @@ public final class SessionStore implements AutoCloseable {
     private final Disposable reconnects;
     private final ClientSessions sessions;
     private final Subscriptions subscriptions;
-    /** Told the filter whose subscribers another client of the store changed; null when nobody listens. */
-    private volatile Consumer<String> subscribersChanged;
+    /**
+     * Told the filter whose subscribers another client of the store changed, and whether it has any now; null when
+     * nobody listens.
+     */
+    private volatile BiConsumer<String, Boolean> subscribersChanged;
     /** Told when the store reconnected: what was cached from it may have missed changes. */
     private volatile Runnable reconnected;
 
@@ -176,10 +194,13 @@ public final class SessionStore implements AutoCloseable {
         this.resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), RECONNECT_DELAY_MAX, 2, TimeUnit.MILLISECONDS))
                 .build();
-        this.client = ValkeyUri.client(connectionString, resources, ClientOptions.builder()
+        ClusterClientOptions.Builder options = ClusterClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(commandTimeout)));
+                .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+                // a Cluster's failover or resharding is learned from the redirections and reconnections it causes
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers()
+                        .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1)).build());
         this.sessionTtlSeconds = sessionTtl.toSeconds();
         this.ttlRefreshNanos = ttlRefreshInterval.toNanos();
         this.maxTopicsPerClient = maxTopicsPerClient;
@@ -188,11 +209,20 @@ public final class SessionStore implements AutoCloseable {
         this.clients = Caffeine.newBuilder().maximumSize(maxCachedClients).expireAfterWrite(cacheTtl).build();
         this.topics = Caffeine.newBuilder().maximumWeight(maxCachedTopicBytes)
                 .<String, String[]>weigher((clientId, names) -> heapBytes(names)).expireAfterWrite(cacheTtl).build();
-        this.connection = connect(client, resources, address);
-        this.redis = connection.async();
-        this.sessions = new ClientSessions(redis, sessionTtl, maxCachedClients);
-        this.subscriptions = new Subscriptions(redis, sessionTtl);
-        connection.addListener(this::onPush);
+        Connected connected = connect(connectionString, resources, options, address);
+        this.client = connected.client();
+        this.connection = connected.connection();
+        this.redis = connected.redis();
+        this.keys = connected.keys();
+        this.sessions = new ClientSessions(redis, keys, sessionTtl, maxCachedClients);
+        this.subscriptions = new Subscriptions(redis, keys, sessionTtl);
+        if (connection instanceof StatefulRedisClusterConnection<String, String> cluster) {
+            cluster.addListener((node, message) -> onPush(message));
+            LOG.info("The store ({}) is a Redis Cluster of {} masters: client keys carry their bucket as a hash tag",
+                    address, cluster.getPartitions().stream().filter(node -> node.is(RedisClusterNode.NodeFlag.UPSTREAM)).count());
+        } else {
+            ((StatefulRedisConnection<String, String>) connection).addListener(this::onPush);
+        }
         // the data connection's, not those that ask the sentinels where the master is (one per reconnection attempt)
         List<RedisURI> sentinels = uri.getSentinels();
         this.reconnects = client.getResources().eventBus().get()
@@ -236,7 +266,7 @@ public final class SessionStore implements AutoCloseable {
                     .toCompletableFuture();
         }
         CompletableFuture<?> cleared = cleanSession
-                ? redis.del(TOPIC_PREFIX + clientId).toCompletableFuture()
+                ? redis.del(keys.client(TOPIC_PREFIX, clientId)).toCompletableFuture()
                 : CompletableFuture.completedFuture(null);
         return CompletableFuture.allOf(bound, cleared).thenRun(() -> {
             formerClients.remove(clientKey);
@@ -270,9 +300,9 @@ public final class SessionStore implements AutoCloseable {
 
     /**
      * Listens to changes of subscriptions made through other instances: {@code changed} gets the filter whose
-     * subscribers changed, {@code reconnected} says that changes may have been missed.
+     * subscribers changed and whether it has any now, {@code reconnected} says that changes may have been missed.
      */
-    public void watchSubscriptions(Consumer<String> changed, Runnable reconnected) {
+    public void watchSubscriptions(BiConsumer<String, Boolean> changed, Runnable reconnected) {
         this.subscribersChanged = changed;
         this.reconnected = reconnected;
     }
@@ -411,12 +441,12 @@ public final class SessionStore implements AutoCloseable {
     private CompletionStage<List<String>> topicList(String clientId) {
         String[] former = formerTopics.remove(clientId);
         if (former == null || former.length == 0) {
-            return redis.lrange(TOPIC_PREFIX + clientId, 0, -1);
+            return redis.lrange(keys.client(TOPIC_PREFIX, clientId), 0, -1);
         }
         String[] args = new String[former.length + 1];
         args[0] = Long.toString(sessionTtlSeconds);
         System.arraycopy(former, 0, args, 1, former.length);
-        return redis.<List<String>>eval(RESTORE_TOPICS_SCRIPT, ScriptOutputType.MULTI, new String[] {TOPIC_PREFIX + clientId}, args);
+        return redis.<List<String>>eval(RESTORE_TOPICS_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.client(TOPIC_PREFIX, clientId)}, args);
     }
 
     /**
@@ -424,7 +454,7 @@ public final class SessionStore implements AutoCloseable {
      * {@code maxTopicsPerClient} names. A name registered twice keeps its first id.
      */
     public CompletionStage<Integer> register(String clientId, String topicName) {
-        String key = TOPIC_PREFIX + clientId;
+        String key = keys.client(TOPIC_PREFIX, clientId);
         CompletionStage<?> restored = formerTopics.containsKey(clientId) ? topicList(clientId) : CompletableFuture.completedFuture(null);
         long seen = invalidations.get();
         return restored.thenCompose(ok -> redis.<Long>eval(REGISTER_SCRIPT, ScriptOutputType.INTEGER, new String[] {key},
@@ -479,7 +509,7 @@ public final class SessionStore implements AutoCloseable {
             expire(CLIENT_PREFIX + shared);
             expire(CLIENTS_AT_PREFIX + shared);
         }
-        expire(TOPIC_PREFIX + clientId);
+        expire(keys.client(TOPIC_PREFIX, clientId));
         sessions.extendTtl(clientId);
     }
 
@@ -492,30 +522,64 @@ public final class SessionStore implements AutoCloseable {
         return Boolean.FALSE;
     }
 
+    /**
+     * Asks the server to report changes of the cached prefixes; on a Cluster every master, on the connection the
+     * commands for its slots go through (so that NOLOOP spares this instance its own writes).
+     */
     private void enableTracking() {
-        redis.clientTracking(TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX, ClientSessions.SESSION_PREFIX,
-                        Subscriptions.SUBSCRIBERS_PREFIX).noloop())
-                .whenComplete((ok, e) -> {
-                    if (e != null) {
-                        LOG.warn("The store does not track keys for this client ({}): near-cache entries may be stale for up to their TTL",
-                                e.getMessage());
-                    }
-                });
+        TrackingArgs tracking = TrackingArgs.Builder.enabled().bcast().prefixes(CLIENT_PREFIX, TOPIC_PREFIX,
+                ClientSessions.SESSION_PREFIX, Subscriptions.SUBSCRIBERS_PREFIX).noloop();
+        CompletableFuture<?> enabled;
+        if (connection instanceof StatefulRedisClusterConnection<String, String> cluster) {
+            enabled = CompletableFuture.allOf(cluster.getPartitions().stream()
+                    .filter(node -> node.is(RedisClusterNode.NodeFlag.UPSTREAM))
+                    .map(node -> cluster.getConnectionAsync(node.getUri().getHost(), node.getUri().getPort())
+                            .thenCompose(master -> master.async().clientTracking(tracking))
+                            // the masters whose connection did not drop still track: only the others needed it
+                            .exceptionally(e -> alreadyTracking(e) ? "OK" : rethrow(e)))
+                    .toArray(CompletableFuture[]::new));
+        } else {
+            enabled = redis.clientTracking(tracking).toCompletableFuture();
+        }
+        enabled.whenComplete((ok, e) -> {
+            if (e != null) {
+                LOG.warn("The store does not track keys for this client ({}): near-cache entries may be stale for up to their TTL",
+                        e.getMessage());
+            }
+        });
     }
 
-    /** The connection, or an error that says where and why not (a TLS certificate refused, a wrong password, …). */
-    private static StatefulRedisConnection<String, String> connect(RedisClient client, ClientResources resources, String address) {
-        StatefulRedisConnection<String, String> connection = null;
+    private static boolean alreadyTracking(Throwable e) {
+        return String.valueOf(e.getMessage()).contains("overlaps with an existing prefix");
+    }
+
+    private static <T> T rethrow(Throwable e) {
+        throw e instanceof CompletionException completion ? completion : new CompletionException(e);
+    }
+
+    /** The store's client and connection, and the key names that suit it. */
+    private record Connected(AbstractRedisClient client, StatefulConnection<String, String> connection,
+                             RedisClusterAsyncCommands<String, String> redis, KeyLayout keys) {
+    }
+
+    /**
+     * The connection, or an error that says where and why not (a TLS certificate refused, a wrong password, …). The
+     * server named is asked whether it is a Cluster node; if so, the store becomes a client of the whole Cluster.
+     */
+    private static Connected connect(String connectionString, ClientResources resources, ClusterClientOptions.Builder options,
+                                     String address) {
+        AbstractRedisClient client = ValkeyUri.client(connectionString, resources, options);
         try {
-            connection = client.connect(StringCodec.UTF8);
-            ValkeyUri.refuseCluster(connection.sync().info("cluster"), "The store (" + address + ")");
-            return connection;
-        } catch (IllegalStateException e) {
-            connection.close();
+            StatefulRedisConnection<String, String> single = ((RedisClient) client).connect(StringCodec.UTF8);
+            if (!ValkeyUri.isCluster(single.sync().info("cluster"))) {
+                return new Connected(client, single, single.async(), KeyLayout.SINGLE_SERVER);
+            }
+            single.close();
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            resources.shutdown(0, 2, TimeUnit.SECONDS);
-            throw e;
-        } catch (RedisConnectionException e) {
+            client = ValkeyUri.clusterClient(connectionString, resources, options);
+            StatefulRedisClusterConnection<String, String> cluster = ((RedisClusterClient) client).connect(StringCodec.UTF8);
+            return new Connected(client, cluster, cluster.async(), KeyLayout.CLUSTER);
+        } catch (RedisException e) {
             Throwable cause = e;
             while (cause.getCause() != null) {
                 cause = cause.getCause();
@@ -550,8 +614,8 @@ public final class SessionStore implements AutoCloseable {
         }
         invalidations.incrementAndGet();
         List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
-        Object keys = content.size() > 1 ? content.get(1) : null;
-        if (!(keys instanceof List<?> list)) {
+        Object changedKeys = content.size() > 1 ? content.get(1) : null;
+        if (!(changedKeys instanceof List<?> list)) {
             // a null key list means the server flushed its tracking table (FLUSHDB): anything may have changed
             forgetAllRemembering();
             sessions.invalidateAll();
@@ -564,13 +628,24 @@ public final class SessionStore implements AutoCloseable {
                 clients.invalidate(clientKey);
                 formerClients.remove(clientKey);
             } else if (name.startsWith(TOPIC_PREFIX)) {
-                String clientId = name.substring(TOPIC_PREFIX.length());
-                topics.invalidate(clientId);
-                formerTopics.remove(clientId);
+                KeyLayout.Named client = keys.named(name.substring(TOPIC_PREFIX.length()));
+                if (client != null) {
+                    topics.invalidate(client.name());
+                    formerTopics.remove(client.name());
+                }
             } else if (name.startsWith(ClientSessions.SESSION_PREFIX)) {
-                sessions.invalidate(name.substring(ClientSessions.SESSION_PREFIX.length()));
+                KeyLayout.Named client = keys.named(name.substring(ClientSessions.SESSION_PREFIX.length()));
+                if (client != null) {
+                    sessions.invalidate(client.name());
+                }
             } else if (name.startsWith(Subscriptions.SUBSCRIBERS_PREFIX) && subscribersChanged != null) {
-                subscribersChanged.accept(name.substring(Subscriptions.SUBSCRIBERS_PREFIX.length()));
+                subscriptions.subscribersChanged(name.substring(Subscriptions.SUBSCRIBERS_PREFIX.length()))
+                        .whenComplete((changed, e) -> {
+                            BiConsumer<String, Boolean> listener = subscribersChanged;
+                            if (changed != null && listener != null) {
+                                listener.accept(changed.getKey(), changed.getValue());
+                            }
+                        });
             }
         }
     }

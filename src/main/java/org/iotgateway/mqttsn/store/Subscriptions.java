@@ -3,9 +3,12 @@ package org.iotgateway.mqttsn.store;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import io.lettuce.core.KeyScanCursor;
@@ -13,7 +16,7 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.ZAddArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 /**
  * Subscriptions and the messages on their way down to devices, all in the store so that any instance delivers to any
@@ -32,6 +35,9 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
  * A message is a record {@code attempts|qos|retain|topicIdType|topicId|payload base64|topic}: the topic last, as
  * it is the one field that may hold the separator. A record kept for a sleeping client has its topic id resolved when
  * the client wakes ({@code topicId} 0 for a normal topic).
+ * <p>
+ * The names are those on one server; on a Redis Cluster they carry the client's bucket ({@link KeyLayout}), the index
+ * {@code subscribers:{bucket}:{filter}} holds the bucket's clients only, and each bucket has its own retries.
  */
 public final class Subscriptions {
 
@@ -71,9 +77,10 @@ public final class Subscriptions {
     private static final String DELIVER_SCRIPT = RESOLVE_FUNCTION + """
             local qos, retain, topicIdType = tonumber(ARGV[2]), ARGV[3], ARGV[4]
             local maxTopics, ttl, maxKept = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
+            local tag = ARGV[#ARGV]
             local granted = {}
             for i = 12, 11 + tonumber(ARGV[11]) do
-              local subscribers = redis.call('HGETALL', 'subscribers:' .. ARGV[i])
+              local subscribers = redis.call('HGETALL', 'subscribers:' .. tag .. ARGV[i])
               for j = 1, #subscribers, 2 do
                 local clientId, q = subscribers[j], tonumber(subscribers[j + 1])
                 if not granted[clientId] or granted[clientId] < q then granted[clientId] = q end
@@ -82,25 +89,25 @@ public final class Subscriptions {
             local out = {}
             for clientId, q in pairs(granted) do
               local effective = math.min(qos, q)
-              local s = redis.call('HMGET', 'session:' .. clientId, 'state', 'address')
+              local s = redis.call('HMGET', 'session:' .. tag .. clientId, 'state', 'address')
               local topicId, fresh, msgId, outcome, address = tonumber(ARGV[5]), 0, 0, s[1] or 'unknown', ''
               local tail = '|' .. effective .. '|' .. retain .. '|' .. topicIdType .. '|'
               if s[1] == 'asleep' then
-                local kept = 'sleepq:' .. clientId
+                local kept = 'sleepq:' .. tag .. clientId
                 redis.call('RPUSH', kept, '1' .. tail .. topicId .. '|' .. ARGV[6] .. '|' .. ARGV[1])
                 redis.call('LTRIM', kept, -maxKept, -1)
                 redis.call('EXPIRE', kept, ttl)
                 outcome = 'buffered'
               elseif s[1] == 'active' and s[2] then
                 if topicIdType == '0' then
-                  topicId, fresh = resolve('topic:' .. clientId, ARGV[1], maxTopics, ttl)
+                  topicId, fresh = resolve('topic:' .. tag .. clientId, ARGV[1], maxTopics, ttl)
                 end
                 if topicId == 0 then
                   outcome = 'no topic id left'
                 else
                   outcome, address = 'send', s[2]
                   if effective > 0 then
-                    msgId = track('inflight:' .. clientId, 'downlink-ids:' .. clientId, KEYS[1],
+                    msgId = track('inflight:' .. tag .. clientId, 'downlink-ids:' .. tag .. clientId, KEYS[1],
                         '1' .. tail .. topicId .. '|' .. ARGV[6] .. '|' .. ARGV[1], ARGV[7], clientId, ttl)
                   end
                 end
@@ -149,20 +156,21 @@ public final class Subscriptions {
      */
     private static final String CLAIM_RETRIES_SCRIPT = """
             local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
+            local tag = ARGV[6]
             local out = {}
             for _, member in ipairs(due) do
               local msgId, clientId = string.match(member, '^(%d+):(.*)$')
-              local inflight = 'inflight:' .. clientId
+              local inflight = 'inflight:' .. tag .. clientId
               local record = redis.call('HGET', inflight, msgId)
               if not record then
                 redis.call('ZREM', KEYS[1], member)
               else
-                local s = redis.call('HMGET', 'session:' .. clientId, 'state', 'address')
+                local s = redis.call('HMGET', 'session:' .. tag .. clientId, 'state', 'address')
                 local attempts = tonumber(string.match(record, '^(%d+)|'))
                 local released = string.match(record, '^%d+|R|') ~= nil
                 if s[1] == 'asleep' and not released then
-                  redis.call('RPUSH', 'sleepq:' .. clientId, record)
-                  redis.call('LTRIM', 'sleepq:' .. clientId, -tonumber(ARGV[5]), -1)
+                  redis.call('RPUSH', 'sleepq:' .. tag .. clientId, record)
+                  redis.call('LTRIM', 'sleepq:' .. tag .. clientId, -tonumber(ARGV[5]), -1)
                   redis.call('HDEL', inflight, msgId)
                   redis.call('ZREM', KEYS[1], member)
                 elseif s[1] ~= 'active' or not s[2] or attempts >= tonumber(ARGV[3]) then
@@ -214,15 +222,22 @@ public final class Subscriptions {
     private static final String CLEAR_SCRIPT = """
             local emptied = {}
             for _, filter in ipairs(redis.call('HKEYS', KEYS[1])) do
-              redis.call('HDEL', 'subscribers:' .. filter, ARGV[1])
-              if redis.call('EXISTS', 'subscribers:' .. filter) == 0 then emptied[#emptied + 1] = filter end
+              redis.call('HDEL', 'subscribers:' .. ARGV[2] .. filter, ARGV[1])
+              if redis.call('EXISTS', 'subscribers:' .. ARGV[2] .. filter) == 0 then emptied[#emptied + 1] = filter end
             end
             redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
             return emptied
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
+    private final KeyLayout keys;
     private final long sessionTtlSeconds;
+    /**
+     * On a Cluster, the buckets with subscribers of each filter, as this instance last learned them (the scan at start,
+     * its own subscriptions, the store's invalidations): a downlink message runs the delivery script in those buckets
+     * only. Each value is replaced, never changed, so that a reader needs no lock.
+     */
+    private final Map<String, BitSet> bucketsByFilter = new ConcurrentHashMap<>();
 
     /**
      * A message for one client as the store keeps it; {@code released}: a QoS 2 message the client answered with
@@ -260,41 +275,118 @@ public final class Subscriptions {
     public record Retry(boolean send, String clientId, int msgId, Record record, String addressOrState) {
     }
 
-    Subscriptions(RedisAsyncCommands<String, String> redis, Duration sessionTtl) {
+    Subscriptions(RedisClusterAsyncCommands<String, String> redis, KeyLayout keys, Duration sessionTtl) {
         this.redis = redis;
+        this.keys = keys;
         this.sessionTtlSeconds = sessionTtl.toSeconds();
     }
 
-    /** SUBSCRIBE: true when the filter had no subscriber before (the broker binding is to be made). */
+    /** SUBSCRIBE: true when the filter had no subscriber before (on a Cluster: in the client's bucket), to bind it. */
     public CompletionStage<Boolean> subscribe(String clientId, String filter, int qos) {
+        int bucket = keys.bucket(clientId);
         return redis.<Long>eval(SUBSCRIBE_SCRIPT, ScriptOutputType.INTEGER,
-                        new String[] {SUBS_PREFIX + clientId, SUBSCRIBERS_PREFIX + filter},
+                        new String[] {keys.client(SUBS_PREFIX, clientId), keys.subscribers(bucket, filter)},
                         filter, Integer.toString(qos), Long.toString(sessionTtlSeconds), clientId)
-                .thenApply(first -> first == 1);
+                .thenApply(first -> {
+                    bucketSubscribed(filter, bucket, true);
+                    return first == 1;
+                });
     }
 
     /** UNSUBSCRIBE: true when the filter has no subscriber left (the broker binding may go). */
     public CompletionStage<Boolean> unsubscribe(String clientId, String filter) {
+        int bucket = keys.bucket(clientId);
         return redis.<Long>eval(UNSUBSCRIBE_SCRIPT, ScriptOutputType.INTEGER,
-                        new String[] {SUBS_PREFIX + clientId, SUBSCRIBERS_PREFIX + filter}, filter, clientId)
-                .thenApply(last -> last == 1);
+                        new String[] {keys.client(SUBS_PREFIX, clientId), keys.subscribers(bucket, filter)}, filter, clientId)
+                .thenCompose(emptied -> {
+                    if (emptied == 0) {
+                        return CompletableFuture.completedFuture(false);
+                    }
+                    bucketSubscribed(filter, bucket, false);
+                    return keys.clustered() ? hasSubscribers(filter).thenApply(any -> !any) : CompletableFuture.completedFuture(true);
+                });
     }
 
     /** A clean session: the client's subscriptions and kept messages are gone; returns the filters left with none. */
     public CompletionStage<List<String>> clear(String clientId) {
+        int bucket = keys.bucket(clientId);
         return redis.<List<Object>>eval(CLEAR_SCRIPT, ScriptOutputType.MULTI,
-                        new String[] {SUBS_PREFIX + clientId, INFLIGHT_PREFIX + clientId, SLEEP_PREFIX + clientId}, clientId)
-                .thenApply(emptied -> emptied.stream().map(String::valueOf).toList());
+                        new String[] {keys.client(SUBS_PREFIX, clientId), keys.client(INFLIGHT_PREFIX, clientId),
+                                keys.client(SLEEP_PREFIX, clientId)}, clientId, keys.tag(bucket))
+                .thenCompose(flat -> {
+                    List<String> emptiedHere = flat.stream().map(String::valueOf).toList();
+                    emptiedHere.forEach(filter -> bucketSubscribed(filter, bucket, false));
+                    if (!keys.clustered()) {
+                        return CompletableFuture.completedFuture(emptiedHere);
+                    }
+                    List<CompletableFuture<Boolean>> elsewhere = emptiedHere.stream()
+                            .map(filter -> hasSubscribers(filter).toCompletableFuture()).toList();
+                    return CompletableFuture.allOf(elsewhere.toArray(CompletableFuture[]::new)).thenApply(done -> {
+                        List<String> emptied = new ArrayList<>();
+                        for (int i = 0; i < emptiedHere.size(); i++) {
+                            if (!elsewhere.get(i).join()) {
+                                emptied.add(emptiedHere.get(i));
+                            }
+                        }
+                        return emptied;
+                    });
+                });
     }
 
-    /** Whether any client still subscribes to the filter (after a broker unbinding, to undo it if one did meanwhile). */
+    /**
+     * Whether any client still subscribes to the filter, asking the store (after a broker unbinding, to undo it if one
+     * did meanwhile). On a Cluster every bucket is asked: the answer decides the broker binding all instances share.
+     */
     public CompletionStage<Boolean> hasSubscribers(String filter) {
-        return redis.exists(SUBSCRIBERS_PREFIX + filter).thenApply(count -> count > 0);
+        String[] indexes = new String[keys.buckets()];
+        for (int bucket = 0; bucket < indexes.length; bucket++) {
+            indexes[bucket] = keys.subscribers(bucket, filter);
+        }
+        return redis.exists(indexes).thenApply(count -> count > 0);
+    }
+
+    /**
+     * Another client of the store changed a filter's subscribers ({@code afterPrefix}: the key without
+     * {@code subscribers:}): the filter, and whether it has subscribers now as far as this instance knows; null for a
+     * key of the other layout.
+     */
+    CompletionStage<Map.Entry<String, Boolean>> subscribersChanged(String afterPrefix) {
+        KeyLayout.Named changed = keys.named(afterPrefix);
+        if (changed == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return redis.exists(keys.subscribers(changed.bucket(), changed.name())).thenApply(count ->
+                Map.entry(changed.name(), bucketSubscribed(changed.name(), changed.bucket(), count > 0)));
+    }
+
+    /** Notes that a bucket has subscribers of the filter, or none; returns whether any bucket has. */
+    private boolean bucketSubscribed(String filter, int bucket, boolean subscribed) {
+        if (!keys.clustered()) {
+            return subscribed;
+        }
+        BitSet now = bucketsByFilter.compute(filter, (f, buckets) -> {
+            BitSet next = buckets == null ? new BitSet(keys.buckets()) : (BitSet) buckets.clone();
+            next.set(bucket, subscribed);
+            return next.isEmpty() ? null : next;
+        });
+        return now != null;
     }
 
     /** Every filter with a subscriber, streamed in batches (at start and after the store reconnects). */
     public CompletionStage<Void> allFilters(Consumer<String> each) {
-        return scan(ScanCursor.INITIAL, each);
+        Map<String, BitSet> found = new ConcurrentHashMap<>();
+        return scan(ScanCursor.INITIAL, afterPrefix -> {
+            KeyLayout.Named index = keys.named(afterPrefix);
+            if (index != null) {
+                found.computeIfAbsent(index.name(), filter -> new BitSet(keys.buckets())).set(index.bucket());
+                each.accept(index.name());
+            }
+        }).thenRun(() -> {
+            if (keys.clustered()) {
+                bucketsByFilter.keySet().retainAll(found.keySet());
+                bucketsByFilter.putAll(found);
+            }
+        });
     }
 
     private CompletionStage<Void> scan(ScanCursor cursor, Consumer<String> each) {
@@ -306,13 +398,14 @@ public final class Subscriptions {
     }
 
     /**
-     * A message for the subscribers of these filters, in one round trip: kept for those asleep, tracked for retries
-     * (QoS 1) and to be sent for those active. {@code topicIdType} normal (0) has its id resolved or registered per
-     * client here; short (2) and predefined (1) come with it.
+     * A message for the subscribers of these filters, in one round trip (on a Cluster, one per bucket with subscribers
+     * of them, in parallel): kept for those asleep, tracked for retries (QoS 1) and to be sent for those active.
+     * {@code topicIdType} normal (0) has its id resolved or registered per client here; short (2) and predefined (1)
+     * come with it.
      */
     public CompletionStage<List<Delivery>> deliver(List<String> filters, String topic, int topicIdType, int topicId, int qos,
                                                    boolean retain, byte[] payload, long retryAt, int maxTopics, int maxKept) {
-        String[] args = new String[11 + filters.size()];
+        String[] args = new String[12 + filters.size()];
         args[0] = topic;
         args[1] = Integer.toString(qos);
         args[2] = retain ? "1" : "0";
@@ -327,24 +420,51 @@ public final class Subscriptions {
         for (int i = 0; i < filters.size(); i++) {
             args[11 + i] = filters.get(i);
         }
-        return redis.<List<Object>>eval(DELIVER_SCRIPT, ScriptOutputType.MULTI, new String[] {RETRIES}, args)
-                .thenApply(flat -> {
-                    List<Delivery> deliveries = new ArrayList<>(flat.size() / 7);
-                    for (int i = 0; i + 6 < flat.size(); i += 7) {
-                        deliveries.add(new Delivery(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)),
-                                String.valueOf(flat.get(i + 2)), Integer.parseInt(String.valueOf(flat.get(i + 3))),
-                                "1".equals(String.valueOf(flat.get(i + 4))), Integer.parseInt(String.valueOf(flat.get(i + 5))),
-                                Integer.parseInt(String.valueOf(flat.get(i + 6)))));
-                    }
-                    return deliveries;
-                });
+        List<CompletableFuture<List<Object>>> buckets = new ArrayList<>();
+        BitSet subscribed = bucketsOf(filters);
+        for (int bucket = subscribed.nextSetBit(0); bucket >= 0; bucket = subscribed.nextSetBit(bucket + 1)) {
+            String[] bucketArgs = args.clone();
+            bucketArgs[args.length - 1] = keys.tag(bucket);
+            buckets.add(redis.<List<Object>>eval(DELIVER_SCRIPT, ScriptOutputType.MULTI,
+                    new String[] {keys.ofBucket(RETRIES, bucket)}, bucketArgs).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(buckets.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<Delivery> deliveries = new ArrayList<>();
+            for (CompletableFuture<List<Object>> bucket : buckets) {
+                List<Object> flat = bucket.join();
+                for (int i = 0; i + 6 < flat.size(); i += 7) {
+                    deliveries.add(new Delivery(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)),
+                            String.valueOf(flat.get(i + 2)), Integer.parseInt(String.valueOf(flat.get(i + 3))),
+                            "1".equals(String.valueOf(flat.get(i + 4))), Integer.parseInt(String.valueOf(flat.get(i + 5))),
+                            Integer.parseInt(String.valueOf(flat.get(i + 6)))));
+                }
+            }
+            return deliveries;
+        });
+    }
+
+    /** The buckets to deliver to for these filters: the only one on one server. */
+    private BitSet bucketsOf(List<String> filters) {
+        BitSet buckets = new BitSet(keys.buckets());
+        if (!keys.clustered()) {
+            buckets.set(0);
+            return buckets;
+        }
+        for (String filter : filters) {
+            BitSet of = bucketsByFilter.get(filter);
+            if (of != null) {
+                buckets.or(of);
+            }
+        }
+        return buckets;
     }
 
     /** A sleeping client woke (PINGREQ with its id) at this address: the messages kept for it, in order. */
     public CompletionStage<List<Woken>> wake(String clientId, String address, long retryAt, int maxTopics) {
-        String[] keys = {ClientSessions.SESSION_PREFIX + clientId, SessionStore.TOPIC_PREFIX + clientId,
-                INFLIGHT_PREFIX + clientId, SLEEP_PREFIX + clientId, IDS_PREFIX + clientId, RETRIES};
-        return redis.<List<Object>>eval(WAKE_SCRIPT, ScriptOutputType.MULTI, keys,
+        String[] wakeKeys = {keys.client(ClientSessions.SESSION_PREFIX, clientId), keys.client(SessionStore.TOPIC_PREFIX, clientId),
+                keys.client(INFLIGHT_PREFIX, clientId), keys.client(SLEEP_PREFIX, clientId), keys.client(IDS_PREFIX, clientId),
+                keys.ofClientsBucket(RETRIES, clientId)};
+        return redis.<List<Object>>eval(WAKE_SCRIPT, ScriptOutputType.MULTI, wakeKeys,
                         address, Long.toString(retryAt), Integer.toString(maxTopics), Long.toString(sessionTtlSeconds), clientId)
                 .thenApply(flat -> {
                     List<Woken> woken = new ArrayList<>(flat.size() / 3);
@@ -358,36 +478,44 @@ public final class Subscriptions {
 
     /** PUBACK, or PUBCOMP, from the client: the message is delivered (or refused for good), nothing more to retry. */
     public CompletionStage<Void> acknowledged(String clientId, int msgId) {
-        redis.zrem(RETRIES, msgId + ":" + clientId);
-        return redis.hdel(INFLIGHT_PREFIX + clientId, Integer.toString(msgId)).toCompletableFuture().thenApply(x -> null);
+        redis.zrem(keys.ofClientsBucket(RETRIES, clientId), msgId + ":" + clientId);
+        return redis.hdel(keys.client(INFLIGHT_PREFIX, clientId), Integer.toString(msgId)).toCompletableFuture().thenApply(x -> null);
     }
 
     /** PUBREC from the client: its QoS 2 message is received; PUBREL follows, and is what a retry sends from now on. */
     public CompletionStage<Boolean> released(String clientId, int msgId, long retryAt) {
-        return redis.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER, new String[] {INFLIGHT_PREFIX + clientId, RETRIES},
+        return redis.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER,
+                        new String[] {keys.client(INFLIGHT_PREFIX, clientId), keys.ofClientsBucket(RETRIES, clientId)},
                         Integer.toString(msgId), Long.toString(retryAt), clientId)
                 .thenApply(inFlight -> inFlight == 1);
     }
 
     /** PUBACK "invalid topic id": the client lost the registration; the next attempt, at once, registers it again. */
     public CompletionStage<Void> retryNow(String clientId, int msgId) {
-        return redis.zadd(RETRIES, ZAddArgs.Builder.xx(), System.currentTimeMillis(), msgId + ":" + clientId)
+        return redis.zadd(keys.ofClientsBucket(RETRIES, clientId), ZAddArgs.Builder.xx(), System.currentTimeMillis(), msgId + ":" + clientId)
                 .toCompletableFuture().thenApply(x -> null);
     }
 
-    /** Claims the messages due for another attempt, each by one instance. */
+    /** Claims the messages due for another attempt, each by one instance; on a Cluster, one script per bucket. */
     public CompletionStage<List<Retry>> claimRetries(long nextAttemptAt, int maxAttempts, int maxKept) {
-        return redis.<List<Object>>eval(CLAIM_RETRIES_SCRIPT, ScriptOutputType.MULTI, new String[] {RETRIES},
-                        Long.toString(System.currentTimeMillis()), Long.toString(nextAttemptAt), Integer.toString(maxAttempts),
-                        "500", Integer.toString(maxKept))
-                .thenApply(flat -> {
-                    List<Retry> retries = new ArrayList<>(flat.size() / 5);
-                    for (int i = 0; i + 4 < flat.size(); i += 5) {
-                        retries.add(new Retry("send".equals(String.valueOf(flat.get(i))), String.valueOf(flat.get(i + 1)),
-                                Integer.parseInt(String.valueOf(flat.get(i + 2))), Record.parse(String.valueOf(flat.get(i + 3))),
-                                String.valueOf(flat.get(i + 4))));
-                    }
-                    return retries;
-                });
+        String now = Long.toString(System.currentTimeMillis());
+        List<CompletableFuture<List<Object>>> claims = new ArrayList<>(keys.buckets());
+        for (int bucket = 0; bucket < keys.buckets(); bucket++) {
+            claims.add(redis.<List<Object>>eval(CLAIM_RETRIES_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.ofBucket(RETRIES, bucket)},
+                    now, Long.toString(nextAttemptAt), Integer.toString(maxAttempts), "500", Integer.toString(maxKept),
+                    keys.tag(bucket)).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(claims.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<Retry> retries = new ArrayList<>();
+            for (CompletableFuture<List<Object>> claim : claims) {
+                List<Object> flat = claim.join();
+                for (int i = 0; i + 4 < flat.size(); i += 5) {
+                    retries.add(new Retry("send".equals(String.valueOf(flat.get(i))), String.valueOf(flat.get(i + 1)),
+                            Integer.parseInt(String.valueOf(flat.get(i + 2))), Record.parse(String.valueOf(flat.get(i + 3))),
+                            String.valueOf(flat.get(i + 4))));
+                }
+            }
+            return retries;
+        });
     }
 }

@@ -1,0 +1,146 @@
+package org.iotgateway.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.lettuce.core.cluster.SlotHash;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A Redis Cluster of the test's own on loopback: {@code masters} masters, each with {@code replicasEach} replicas, made
+ * with redis-cli as an operator would. Nodes call a silent peer failed after a second, so that a replica takes over a
+ * killed master within a few seconds.
+ */
+public final class RedisCluster implements AutoCloseable {
+
+    private final List<RedisServer> nodes = new ArrayList<>();
+
+    public RedisCluster(Path dir, int masters, int replicasEach) throws Exception {
+        Files.createDirectories(dir);
+        List<String> addresses = new ArrayList<>();
+        try {
+            for (int i = 0; i < masters * (1 + replicasEach); i++) {
+                int port = RunningGateway.freeTcpPort();
+                nodes.add(RedisServer.start(port, dir.resolve("node-" + port + ".log"), "--cluster-enabled", "yes",
+                        "--cluster-config-file", dir.toAbsolutePath().resolve("nodes-" + port + ".conf").toString(),
+                        "--cluster-node-timeout", "1000"));
+                addresses.add("127.0.0.1:" + port);
+            }
+            List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+            create.addAll(addresses);
+            create.addAll(List.of("--cluster-replicas", Integer.toString(replicasEach), "--cluster-yes"));
+            Process process = new ProcessBuilder(create).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            if (process.waitFor() != 0) {
+                throw new IllegalStateException("redis-cli --cluster create failed:\n" + output);
+            }
+            await().atMost(30, TimeUnit.SECONDS).alias("every node sees the cluster ok").until(() -> {
+                for (RedisServer node : nodes) {
+                    if (!node.cli("cluster", "info").contains("cluster_state:ok")) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The first master's address, which is all a client needs to learn the cluster. */
+    public String url() {
+        return "redis://127.0.0.1:" + nodes.get(0).port();
+    }
+
+    public List<RedisServer> nodes() {
+        return nodes;
+    }
+
+    /** What redis-cli prints for a command, following the cluster's redirections. */
+    public String cli(String... command) throws Exception {
+        return live().cli(prepend("-c", command));
+    }
+
+    /** The node that serves the key's slot now. */
+    public RedisServer masterOf(String key) throws Exception {
+        return atAddress(nodeLine(masterId(key))[1]);
+    }
+
+    /** A replica of the key's master. */
+    public RedisServer replicaOf(String key) throws Exception {
+        String master = masterId(key);
+        for (String line : live().cli("cluster", "nodes").split("\n")) {
+            String[] fields = line.split(" ");
+            if (fields[2].contains("slave") && fields[3].equals(master) && !fields[2].contains("fail")) {
+                return atAddress(fields[1]);
+            }
+        }
+        throw new IllegalStateException("no replica of " + master);
+    }
+
+    /** Kills the process of the key's master and waits until a replica serves its slot; how long that took. */
+    public Duration killMasterOf(String key) throws Exception {
+        RedisServer master = masterOf(key);
+        long killed = System.nanoTime();
+        master.kill();
+        await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).alias("a replica promoted")
+                .until(() -> masterOf(key) != master && live().cli("cluster", "info").contains("cluster_state:ok"));
+        return Duration.ofNanos(System.nanoTime() - killed);
+    }
+
+    private String masterId(String key) throws Exception {
+        int slot = SlotHash.getSlot(key);
+        for (String line : live().cli("cluster", "nodes").split("\n")) {
+            String[] fields = line.split(" ");
+            if (!fields[2].contains("master") || fields[2].contains("fail")) {
+                continue;
+            }
+            for (int i = 8; i < fields.length; i++) {
+                String[] range = fields[i].split("-");
+                if (!range[0].startsWith("[") && Integer.parseInt(range[0]) <= slot
+                        && slot <= Integer.parseInt(range[range.length - 1])) {
+                    return fields[0];
+                }
+            }
+        }
+        throw new IllegalStateException("no master serves slot " + slot);
+    }
+
+    private String[] nodeLine(String id) throws Exception {
+        for (String line : live().cli("cluster", "nodes").split("\n")) {
+            if (line.startsWith(id + " ")) {
+                return line.split(" ");
+            }
+        }
+        throw new IllegalStateException("no node " + id);
+    }
+
+    private RedisServer atAddress(String address) {
+        int port = Integer.parseInt(address.substring(address.indexOf(':') + 1, address.indexOf('@')));
+        return nodes.stream().filter(node -> node.port() == port).findFirst().orElseThrow();
+    }
+
+    private RedisServer live() {
+        return nodes.stream().filter(RedisServer::isAlive).findFirst().orElseThrow();
+    }
+
+    private static String[] prepend(String first, String[] rest) {
+        String[] all = new String[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (RedisServer node : nodes) {
+            node.close();
+        }
+    }
+}
