@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import io.lettuce.core.cluster.SlotHash;
@@ -13,10 +14,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * A Redis Cluster of the test's own on loopback: {@code masters} masters, each with {@code replicasEach} replicas, made
- * with redis-cli as an operator would. Nodes call a silent peer failed after a second, so that a replica takes over a
- * killed master within a few seconds.
+ * with redis-cli as an operator would. Nodes call a silent peer failed after two seconds, so that a replica takes over
+ * a killed master within a few seconds (one second is short for nodes busy on two shared cores).
  */
-public final class RedisCluster implements AutoCloseable {
+public final class RedisCluster implements FailingOverStore {
 
     private final List<RedisServer> nodes = new ArrayList<>();
 
@@ -28,7 +29,7 @@ public final class RedisCluster implements AutoCloseable {
                 int port = RunningGateway.freeTcpPort();
                 nodes.add(RedisServer.start(port, dir.resolve("node-" + port + ".log"), "--cluster-enabled", "yes",
                         "--cluster-config-file", dir.toAbsolutePath().resolve("nodes-" + port + ".conf").toString(),
-                        "--cluster-node-timeout", "1000"));
+                        "--cluster-node-timeout", "2000"));
                 addresses.add("127.0.0.1:" + port);
             }
             List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
@@ -39,14 +40,7 @@ public final class RedisCluster implements AutoCloseable {
             if (process.waitFor() != 0) {
                 throw new IllegalStateException("redis-cli --cluster create failed:\n" + output);
             }
-            await().atMost(30, TimeUnit.SECONDS).alias("every node sees the cluster ok").until(() -> {
-                for (RedisServer node : nodes) {
-                    if (!node.cli("cluster", "info").contains("cluster_state:ok")) {
-                        return false;
-                    }
-                }
-                return true;
-            });
+            await().atMost(30, TimeUnit.SECONDS).alias("every node sees the cluster ok").until(this::allSeeOk);
         } catch (Exception | Error e) {
             close();
             throw e;
@@ -54,8 +48,14 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     /** The first master's address, which is all a client needs to learn the cluster. */
+    @Override
     public String url() {
         return "redis://127.0.0.1:" + nodes.get(0).port();
+    }
+
+    @Override
+    public boolean cluster() {
+        return true;
     }
 
     public List<RedisServer> nodes() {
@@ -63,18 +63,24 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     /** What redis-cli prints for a command, following the cluster's redirections. */
+    @Override
     public String cli(String... command) throws Exception {
         return live().cli(prepend("-c", command));
     }
 
-    /** The node that serves the key's slot now. */
+    /** The node that serves the key's slot now, or null while none does. */
     public RedisServer masterOf(String key) throws Exception {
-        return atAddress(nodeLine(masterId(key))[1]);
+        String id = masterId(key);
+        return id == null ? null : atAddress(nodeLine(id)[1]);
     }
 
-    /** A replica of the key's master. */
-    public RedisServer replicaOf(String key) throws Exception {
-        String master = masterId(key);
+    @Override
+    public String readOnReplica(String key, String... command) throws Exception {
+        return replicaOf(key).cliReadOnly(command);
+    }
+
+    private RedisServer replicaOf(String key) throws Exception {
+        String master = Objects.requireNonNull(masterId(key), "no master serves " + key);
         for (String line : live().cli("cluster", "nodes").split("\n")) {
             String[] fields = line.split(" ");
             if (fields[2].contains("slave") && fields[3].equals(master) && !fields[2].contains("fail")) {
@@ -84,16 +90,27 @@ public final class RedisCluster implements AutoCloseable {
         throw new IllegalStateException("no replica of " + master);
     }
 
-    /** Kills the process of the key's master and waits until a replica serves its slot; how long that took. */
+    @Override
     public Duration killMasterOf(String key) throws Exception {
         RedisServer master = masterOf(key);
         long killed = System.nanoTime();
         master.kill();
         await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).alias("a replica promoted")
-                .until(() -> masterOf(key) != master && live().cli("cluster", "info").contains("cluster_state:ok"));
+                .until(() -> masterOf(key) != null && masterOf(key) != master && allSeeOk());
         return Duration.ofNanos(System.nanoTime() - killed);
     }
 
+    /** Whether every node alive says the cluster is ok (after a failover, each learns it in turn). */
+    private boolean allSeeOk() throws Exception {
+        for (RedisServer node : nodes) {
+            if (node.isAlive() && !node.cli("cluster", "info").contains("cluster_state:ok")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The id of the live master that serves the key's slot, or null. */
     private String masterId(String key) throws Exception {
         int slot = SlotHash.getSlot(key);
         for (String line : live().cli("cluster", "nodes").split("\n")) {
@@ -109,7 +126,7 @@ public final class RedisCluster implements AutoCloseable {
                 }
             }
         }
-        throw new IllegalStateException("no master serves slot " + slot);
+        return null;
     }
 
     private String[] nodeLine(String id) throws Exception {

@@ -97,8 +97,24 @@ public final class RedisServer implements AutoCloseable {
         return output.strip();
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** What redis-cli prints for a read on a Cluster replica, which answers reads only after READONLY. */
+    public String cliReadOnly(String... command) throws IOException, InterruptedException {
+        List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
+        line.addAll(cliTls);
+        Process cli = new ProcessBuilder(line).redirectErrorStream(true).start();
+        cli.getOutputStream().write(("READONLY\n" + String.join(" ", command) + "\n").getBytes());
+        cli.getOutputStream().close();
+        String output = new String(cli.getInputStream().readAllBytes());
+        cli.waitFor();
+        return output.strip();
     }
 
     /** SIGKILL: the server dies as a crashed host's would. */

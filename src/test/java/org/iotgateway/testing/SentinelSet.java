@@ -11,7 +11,7 @@ import static org.awaitility.Awaitility.await;
  * Redis as Sentinel runs it, all of the test's own on loopback: a master, a replica and three sentinels (quorum 2)
  * that call the master down after a second of silence. {@link #killMaster()} is the failover's cause.
  */
-public final class SentinelSet implements AutoCloseable {
+public final class SentinelSet implements FailingOverStore {
 
     private final String name;
     private final RedisServer master;
@@ -31,6 +31,7 @@ public final class SentinelSet implements AutoCloseable {
     }
 
     /** The Lettuce / redis-py form: {@code redis-sentinel://127.0.0.1:p1,…/0#name}. */
+    @Override
     public String url() {
         return "redis-sentinel://" + String.join(",", sentinels.stream().map(s -> "127.0.0.1:" + s.port()).toList()) + "/0#" + name;
     }
@@ -41,8 +42,28 @@ public final class SentinelSet implements AutoCloseable {
                 + "], 'master_name': '" + name + "'}";
     }
 
+    @Override
+    public boolean cluster() {
+        return false;
+    }
+
     public RedisServer replica() {
         return replica;
+    }
+
+    @Override
+    public String readOnReplica(String key, String... command) throws Exception {
+        return replica.cli(command);
+    }
+
+    @Override
+    public Duration killMasterOf(String key) throws Exception {
+        return killMaster();
+    }
+
+    @Override
+    public String cli(String... command) throws Exception {
+        return (master.isAlive() ? master : replica).cli(command);
     }
 
     /** Kills the master's process and waits until the sentinels have promoted the replica; how long that took. */

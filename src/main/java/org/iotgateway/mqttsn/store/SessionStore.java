@@ -5,6 +5,7 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
 import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -36,7 +38,10 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.Event;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.ReconnectAttemptEvent;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -223,11 +228,12 @@ public final class SessionStore implements AutoCloseable {
         } else {
             ((StatefulRedisConnection<String, String>) connection).addListener(this::onPush);
         }
-        // the data connection's, not those that ask the sentinels where the master is (one per reconnection attempt)
         List<RedisURI> sentinels = uri.getSentinels();
+        Set<String> reconnecting = ConcurrentHashMap.newKeySet();
         this.reconnects = client.getResources().eventBus().get()
-                .filter(ConnectionActivatedEvent.class::isInstance)
-                .filter(event -> !isSentinel(((ConnectionActivatedEvent) event).remoteAddress(), sentinels))
+                .filter(event -> keys.clustered() ? clusterConnectionRenewed(event, reconnecting)
+                        // the data connection's, not those that ask the sentinels where the master is (one per attempt)
+                        : event instanceof ConnectionActivatedEvent activated && !isSentinel(activated.remoteAddress(), sentinels))
                 .subscribe(event -> onReconnected(), e -> LOG.debug("Store event stream ended: {}", e.toString()));
         enableTracking();
     }
@@ -578,7 +584,19 @@ public final class SessionStore implements AutoCloseable {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             client = ValkeyUri.clusterClient(connectionString, resources, options);
             StatefulRedisClusterConnection<String, String> cluster = ((RedisClusterClient) client).connect(StringCodec.UTF8);
+            String state = cluster.sync().clusterInfo();
+            if (!state.contains("cluster_state:ok")) {
+                cluster.close();
+                throw new IllegalStateException("The store (" + address + ") is a Redis Cluster that does not serve every"
+                        + " hash slot: " + state.lines().filter(line -> line.startsWith("cluster_state:")
+                                || line.startsWith("cluster_slots_assigned:") || line.startsWith("cluster_slots_ok:"))
+                        .map(String::strip).collect(Collectors.joining(", ")));
+            }
             return new Connected(client, cluster, cluster.async(), KeyLayout.CLUSTER);
+        } catch (IllegalStateException e) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            throw e;
         } catch (RedisException e) {
             Throwable cause = e;
             while (cause.getCause() != null) {
@@ -590,6 +608,25 @@ public final class SessionStore implements AutoCloseable {
             throw new RedisConnectionException("Cannot connect to the store (" + address + "): "
                     + (cause == e ? e.getMessage() : cause.getClass().getSimpleName() + ": " + cause.getMessage()), e);
         }
+    }
+
+    /**
+     * On a Cluster, whether a connection to a master may have missed invalidations: one that came back (its attempts to
+     * reconnect were announced), or a new layout (a replica took over a master). Not the short-lived connections with
+     * which the client reads the layout, which come and go on each refresh.
+     */
+    private static boolean clusterConnectionRenewed(Event event, Set<String> reconnecting) {
+        if (event instanceof ReconnectAttemptEvent attempt) {
+            reconnecting.add(hostAndPort(attempt.remoteAddress()));
+            return false;
+        }
+        return event instanceof ClusterTopologyChangedEvent
+                || event instanceof ConnectionActivatedEvent activated && reconnecting.remove(hostAndPort(activated.remoteAddress()));
+    }
+
+    /** The same for an address resolved or not (a reconnection attempt's is not). */
+    private static String hostAndPort(SocketAddress address) {
+        return address instanceof InetSocketAddress inet ? inet.getHostString() + ":" + inet.getPort() : String.valueOf(address);
     }
 
     private static boolean isSentinel(SocketAddress remote, List<RedisURI> sentinels) {

@@ -389,8 +389,14 @@ public final class Subscriptions {
         });
     }
 
+    /**
+     * Each page is asked for from a thread of the common pool, never from the store client's own: on a Cluster, Lettuce
+     * opens the connection to the next master's node synchronously inside SCAN, which would wait forever on the thread
+     * that has to open it.
+     */
     private CompletionStage<Void> scan(ScanCursor cursor, Consumer<String> each) {
-        return redis.scan(cursor, ScanArgs.Builder.matches(SUBSCRIBERS_PREFIX + "*").limit(1000))
+        return CompletableFuture.supplyAsync(() -> redis.scan(cursor, ScanArgs.Builder.matches(SUBSCRIBERS_PREFIX + "*").limit(1000)))
+                .thenCompose(page -> page)
                 .thenCompose((KeyScanCursor<String> page) -> {
                     page.getKeys().forEach(key -> each.accept(key.substring(SUBSCRIBERS_PREFIX.length())));
                     return page.isFinished() ? CompletableFuture.completedFuture(null) : scan(page, each);
