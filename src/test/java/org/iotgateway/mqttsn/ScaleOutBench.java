@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -67,7 +68,7 @@ public final class ScaleOutBench {
                          StallingProxy brokerRelay = StallingProxy.at(UdpLoadBalancer.HOST_ADDRESS, System.getenv("IT_AMQP_URL"))) {
                         List<GatewayProcess> gateways = start(instances, storeRelay.url(), brokerRelay.url());
                         try {
-                            Meters meters = new Meters(balancer.serviceAddress(), devices, "r" + round + "i" + instances + "l" + load);
+                            Meters meters = new Meters(balancer.serviceAddress(), devices, UdpLoadBalancer::deviceAddress, "r" + round + "i" + instances + "l" + load);
                             meters.connectAndRegister();
                             if (round == 1 && instances == 1 && load == rate) {
                                 // what the devices' keys take (MEMORY USAGE: value, key and the key's own overhead)
@@ -137,7 +138,7 @@ public final class ScaleOutBench {
         return info.lines().filter(line -> line.startsWith(name + ":")).findFirst().orElseThrow().substring(name.length() + 1).strip();
     }
 
-    /** Meters at device addresses of the balancer's network, one socket each, driven open loop from one thread. */
+    /** Meters at addresses of their own, one socket each, driven open loop from one thread. */
     static final class Meters {
         final List<DatagramChannel> sockets = new ArrayList<>();
         final Selector selector;
@@ -149,13 +150,14 @@ public final class ScaleOutBench {
         long acked;
         int msgId;
 
-        Meters(InetSocketAddress service, int devices, String run) throws IOException {
+        /** {@code devices} meters, each at its own {@code deviceAddress}. */
+        Meters(InetSocketAddress service, int devices, IntFunction<String> deviceAddress, String run) throws IOException {
             this.selector = Selector.open();
             this.run = run;
             this.sentAt = new long[devices];
             for (int device = 0; device < devices; device++) {
                 DatagramChannel socket = DatagramChannel.open(StandardProtocolFamily.INET)
-                        .bind(new InetSocketAddress(UdpLoadBalancer.deviceAddress(device), 0));
+                        .bind(new InetSocketAddress(deviceAddress.apply(device), 0));
                 socket.connect(service);
                 socket.configureBlocking(false);
                 socket.register(selector, SelectionKey.OP_READ, device);
