@@ -79,29 +79,19 @@ public final class ScaleOutBench {
                                 System.out.printf(Locale.ROOT, "store_bytes_per_device=%d%n", bytes / devices);
                                 System.out.printf(Locale.ROOT, "store_keys_per_device=%.1f%n", store.sync().dbsize() / (double) devices);
                             }
-                            meters.run(load, Duration.ofSeconds(warmup));
-                            // the warm-up's late answers are not the measured window's
-                            meters.run(0, Duration.ofSeconds(3));
+                            meters.warmUp(load, Duration.ofSeconds(warmup));
                             long commands = commands(store);
                             long gatewayTicks = gateways.stream().mapToLong(gateway -> Metrics.cpuTicks(gateway.pid())).sum();
                             long rabbitTicks = Metrics.cpuTicks(rabbitmqPid);
-                            long acked = meters.acked;
-                            long sent = meters.sent;
-                            long start = System.nanoTime();
-                            meters.run(load, Duration.ofSeconds(seconds));
-                            double elapsed = (System.nanoTime() - start) / 1e9;
-                            // the window's last answers
-                            meters.run(0, Duration.ofSeconds(2));
-                            long readingsMeasured = meters.acked - acked;
-                            System.out.printf(Locale.ROOT, "%sreadings_per_second=%.0f%n", key, readingsMeasured / elapsed);
+                            Window window = meters.window(load, Duration.ofSeconds(seconds));
+                            long readingsMeasured = window.readings();
+                            window.print(key);
                             System.out.printf(Locale.ROOT, "%sgateway_cpu_us_per_reading=%.1f%n", key,
                                     (gateways.stream().mapToLong(gateway -> Metrics.cpuTicks(gateway.pid())).sum() - gatewayTicks) * 10_000.0 / readingsMeasured);
                             System.out.printf(Locale.ROOT, "%sstore_commands_per_reading=%.3f%n", key,
                                     (commands(store) - commands) / (double) readingsMeasured);
                             System.out.printf(Locale.ROOT, "%srabbitmq_cpu_us_per_reading=%.1f%n", key,
                                     (Metrics.cpuTicks(rabbitmqPid) - rabbitTicks) * 10_000.0 / readingsMeasured);
-                            System.out.printf(Locale.ROOT, "%sp99_ms=%.2f%n", key, meters.p99Millis());
-                            System.out.printf(Locale.ROOT, "%sunacknowledged=%d%n", key, (meters.sent - sent) - readingsMeasured);
                         } finally {
                             for (GatewayProcess gateway : gateways) {
                                 gateway.close();
@@ -136,6 +126,16 @@ public final class ScaleOutBench {
 
     private static String field(String info, String name) {
         return info.lines().filter(line -> line.startsWith(name + ":")).findFirst().orElseThrow().substring(name.length() + 1).strip();
+    }
+
+    /** What a measured window acknowledged: readings, their rate, the readings of it left without PUBACK, p99. */
+    record Window(long readings, double perSecond, long unacknowledged, double p99Millis) {
+
+        void print(String key) {
+            System.out.printf(Locale.ROOT, "%sreadings_per_second=%.0f%n", key, perSecond);
+            System.out.printf(Locale.ROOT, "%sp99_ms=%.2f%n", key, p99Millis);
+            System.out.printf(Locale.ROOT, "%sunacknowledged=%d%n", key, unacknowledged);
+        }
     }
 
     /** Meters at addresses of their own, one socket each, driven open loop from one thread. */
@@ -238,6 +238,24 @@ public final class ScaleOutBench {
                     selector.select(Math.max(1, sleep / 1_000_000));
                 }
             }
+        }
+
+        /** Sends at the rate for the warm-up, then waits for its late answers, which are not the measured window's. */
+        void warmUp(int rate, Duration warmup) throws IOException {
+            run(rate, warmup);
+            run(0, Duration.ofSeconds(3));
+        }
+
+        /** The measured window: sends at the rate for its duration, then takes its last answers for 2 s. */
+        Window window(int rate, Duration duration) throws IOException {
+            long acked = this.acked;
+            long sent = this.sent;
+            long start = System.nanoTime();
+            run(rate, duration);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            run(0, Duration.ofSeconds(2));
+            long readings = this.acked - acked;
+            return new Window(readings, readings / elapsed, (this.sent - sent) - readings, p99Millis());
         }
 
         double p99Millis() {

@@ -60,25 +60,16 @@ public final class StoreClusterBench {
             ScaleOutBench.Meters meters = new ScaleOutBench.Meters(new InetSocketAddress("127.0.0.1", port), devices,
                     device -> "127.77." + (device / 200) + "." + (10 + device % 200), run);
             meters.connectAndRegister();
-            meters.run(rate, Duration.ofSeconds(warmup));
-            meters.run(0, Duration.ofSeconds(3));
+            meters.warmUp(rate, Duration.ofSeconds(warmup));
             long commands = nodes.commands();
             long storeTicks = nodes.cpuTicks();
             long gatewayTicks = Metrics.cpuTicks(gateway.pid());
-            long acked = meters.acked;
-            long sent = meters.sent;
-            long start = System.nanoTime();
-            meters.run(rate, Duration.ofSeconds(seconds));
-            double elapsed = (System.nanoTime() - start) / 1e9;
-            meters.run(0, Duration.ofSeconds(2));
-            long readings = meters.acked - acked;
-            System.out.printf(Locale.ROOT, "%sreadings_per_second=%.0f%n", key, readings / elapsed);
+            ScaleOutBench.Window window = meters.window(rate, Duration.ofSeconds(seconds));
+            window.print(key);
             System.out.printf(Locale.ROOT, "%sgateway_cpu_us_per_reading=%.1f%n", key,
-                    (Metrics.cpuTicks(gateway.pid()) - gatewayTicks) * 10_000.0 / readings);
-            System.out.printf(Locale.ROOT, "%sstore_commands_per_reading=%.4f%n", key, (nodes.commands() - commands) / (double) readings);
-            System.out.printf(Locale.ROOT, "%sstore_cpu_us_per_reading=%.2f%n", key, (nodes.cpuTicks() - storeTicks) * 10_000.0 / readings);
-            System.out.printf(Locale.ROOT, "%sp99_ms=%.2f%n", key, meters.p99Millis());
-            System.out.printf(Locale.ROOT, "%sunacknowledged=%d%n", key, (meters.sent - sent) - readings);
+                    (Metrics.cpuTicks(gateway.pid()) - gatewayTicks) * 10_000.0 / window.readings());
+            System.out.printf(Locale.ROOT, "%sstore_commands_per_reading=%.4f%n", key, (nodes.commands() - commands) / (double) window.readings());
+            System.out.printf(Locale.ROOT, "%sstore_cpu_us_per_reading=%.2f%n", key, (nodes.cpuTicks() - storeTicks) * 10_000.0 / window.readings());
             long idleCommands = nodes.commands();
             long idleTicks = nodes.cpuTicks();
             long idleStart = System.nanoTime();

@@ -1,7 +1,6 @@
 package org.iotgateway.mqttsn.store;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -228,27 +227,18 @@ public final class ClientSessions {
     public CompletionStage<List<LostClient>> claimLost() {
         long now = System.currentTimeMillis();
         String lease = Long.toString(now + CLAIM_LEASE_MILLIS);
-        List<CompletableFuture<List<Object>>> claims = new ArrayList<>(keys.buckets());
-        for (int bucket = 0; bucket < keys.buckets(); bucket++) {
-            claims.add(redis.<List<Object>>eval(CLAIM_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.ofBucket(DEADLINES, bucket)},
-                    Long.toString(now), lease, Integer.toString(CLAIMS_PER_CHECK), Long.toString(sessionTtlSeconds),
-                    keys.tag(bucket)).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(claims.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<LostClient> lost = new ArrayList<>();
-            for (CompletableFuture<List<Object>> claim : claims) {
-                List<Object> flat = claim.join();
-                for (int i = 0; i + 3 < flat.size(); i += 4) {
-                    String clientId = String.valueOf(flat.get(i));
-                    touched.invalidate(clientId);
-                    String topic = String.valueOf(flat.get(i + 1));
-                    lost.add(new LostClient(clientId, topic.isEmpty() ? null : topic,
-                            Integer.parseInt(String.valueOf(flat.get(i + 2))),
-                            Base64.getDecoder().decode(String.valueOf(flat.get(i + 3))), lease));
-                }
-            }
-            return lost;
-        });
+        return KeyLayout.<LostClient>inBuckets(keys.all(), bucket -> redis.eval(CLAIM_SCRIPT, ScriptOutputType.MULTI,
+                new String[] {keys.ofBucket(DEADLINES, bucket)}, Long.toString(now), lease, Integer.toString(CLAIMS_PER_CHECK),
+                Long.toString(sessionTtlSeconds), keys.tag(bucket)), (flat, lost) -> {
+                    for (int i = 0; i + 3 < flat.size(); i += 4) {
+                        String clientId = String.valueOf(flat.get(i));
+                        touched.invalidate(clientId);
+                        String topic = String.valueOf(flat.get(i + 1));
+                        lost.add(new LostClient(clientId, topic.isEmpty() ? null : topic,
+                                Integer.parseInt(String.valueOf(flat.get(i + 2))),
+                                Base64.getDecoder().decode(String.valueOf(flat.get(i + 3))), lease));
+                    }
+                });
     }
 
     /** The lost client's will is published (or it had none): its claim ends, unless it connected again meanwhile. */

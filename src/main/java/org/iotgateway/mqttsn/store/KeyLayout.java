@@ -1,8 +1,15 @@
 package org.iotgateway.mqttsn.store;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32;
 
 /**
@@ -95,5 +102,24 @@ final class KeyLayout {
     }
 
     record Named(int bucket, String name) {
+    }
+
+    /**
+     * Runs a script in each of the buckets, all at once, and gathers what {@code parse} makes of each one's flat
+     * answer, bucket by bucket.
+     */
+    static <T> CompletableFuture<List<T>> inBuckets(IntStream buckets, IntFunction<CompletionStage<List<Object>>> script,
+                                                    BiConsumer<List<Object>, List<T>> parse) {
+        List<CompletableFuture<List<Object>>> calls = buckets.mapToObj(bucket -> script.apply(bucket).toCompletableFuture()).toList();
+        return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<T> gathered = new ArrayList<>();
+            calls.forEach(call -> parse.accept(call.join(), gathered));
+            return gathered;
+        });
+    }
+
+    /** Every bucket. */
+    IntStream all() {
+        return IntStream.range(0, buckets);
     }
 }

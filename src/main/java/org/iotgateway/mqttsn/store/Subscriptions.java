@@ -426,26 +426,17 @@ public final class Subscriptions {
         for (int i = 0; i < filters.size(); i++) {
             args[11 + i] = filters.get(i);
         }
-        List<CompletableFuture<List<Object>>> buckets = new ArrayList<>();
-        BitSet subscribed = bucketsOf(filters);
-        for (int bucket = subscribed.nextSetBit(0); bucket >= 0; bucket = subscribed.nextSetBit(bucket + 1)) {
+        return KeyLayout.<Delivery>inBuckets(bucketsOf(filters).stream(), bucket -> {
             String[] bucketArgs = args.clone();
             bucketArgs[args.length - 1] = keys.tag(bucket);
-            buckets.add(redis.<List<Object>>eval(DELIVER_SCRIPT, ScriptOutputType.MULTI,
-                    new String[] {keys.ofBucket(RETRIES, bucket)}, bucketArgs).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(buckets.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<Delivery> deliveries = new ArrayList<>();
-            for (CompletableFuture<List<Object>> bucket : buckets) {
-                List<Object> flat = bucket.join();
-                for (int i = 0; i + 6 < flat.size(); i += 7) {
-                    deliveries.add(new Delivery(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)),
-                            String.valueOf(flat.get(i + 2)), Integer.parseInt(String.valueOf(flat.get(i + 3))),
-                            "1".equals(String.valueOf(flat.get(i + 4))), Integer.parseInt(String.valueOf(flat.get(i + 5))),
-                            Integer.parseInt(String.valueOf(flat.get(i + 6)))));
-                }
+            return redis.eval(DELIVER_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.ofBucket(RETRIES, bucket)}, bucketArgs);
+        }, (flat, deliveries) -> {
+            for (int i = 0; i + 6 < flat.size(); i += 7) {
+                deliveries.add(new Delivery(String.valueOf(flat.get(i)), String.valueOf(flat.get(i + 1)),
+                        String.valueOf(flat.get(i + 2)), Integer.parseInt(String.valueOf(flat.get(i + 3))),
+                        "1".equals(String.valueOf(flat.get(i + 4))), Integer.parseInt(String.valueOf(flat.get(i + 5))),
+                        Integer.parseInt(String.valueOf(flat.get(i + 6)))));
             }
-            return deliveries;
         });
     }
 
@@ -505,23 +496,14 @@ public final class Subscriptions {
     /** Claims the messages due for another attempt, each by one instance; on a Cluster, one script per bucket. */
     public CompletionStage<List<Retry>> claimRetries(long nextAttemptAt, int maxAttempts, int maxKept) {
         String now = Long.toString(System.currentTimeMillis());
-        List<CompletableFuture<List<Object>>> claims = new ArrayList<>(keys.buckets());
-        for (int bucket = 0; bucket < keys.buckets(); bucket++) {
-            claims.add(redis.<List<Object>>eval(CLAIM_RETRIES_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.ofBucket(RETRIES, bucket)},
-                    now, Long.toString(nextAttemptAt), Integer.toString(maxAttempts), "500", Integer.toString(maxKept),
-                    keys.tag(bucket)).toCompletableFuture());
-        }
-        return CompletableFuture.allOf(claims.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<Retry> retries = new ArrayList<>();
-            for (CompletableFuture<List<Object>> claim : claims) {
-                List<Object> flat = claim.join();
-                for (int i = 0; i + 4 < flat.size(); i += 5) {
-                    retries.add(new Retry("send".equals(String.valueOf(flat.get(i))), String.valueOf(flat.get(i + 1)),
-                            Integer.parseInt(String.valueOf(flat.get(i + 2))), Record.parse(String.valueOf(flat.get(i + 3))),
-                            String.valueOf(flat.get(i + 4))));
-                }
-            }
-            return retries;
-        });
+        return KeyLayout.<Retry>inBuckets(keys.all(), bucket -> redis.eval(CLAIM_RETRIES_SCRIPT, ScriptOutputType.MULTI,
+                new String[] {keys.ofBucket(RETRIES, bucket)}, now, Long.toString(nextAttemptAt), Integer.toString(maxAttempts),
+                "500", Integer.toString(maxKept), keys.tag(bucket)), (flat, retries) -> {
+                    for (int i = 0; i + 4 < flat.size(); i += 5) {
+                        retries.add(new Retry("send".equals(String.valueOf(flat.get(i))), String.valueOf(flat.get(i + 1)),
+                                Integer.parseInt(String.valueOf(flat.get(i + 2))), Record.parse(String.valueOf(flat.get(i + 3))),
+                                String.valueOf(flat.get(i + 4))));
+                    }
+                });
     }
 }
