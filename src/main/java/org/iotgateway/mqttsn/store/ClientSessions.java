@@ -227,7 +227,7 @@ public final class ClientSessions {
     public CompletionStage<List<LostClient>> claimLost() {
         long now = System.currentTimeMillis();
         String lease = Long.toString(now + CLAIM_LEASE_MILLIS);
-        return KeyLayout.<LostClient>inBuckets(keys.all(), bucket -> redis.eval(CLAIM_SCRIPT, ScriptOutputType.MULTI,
+        return KeyLayout.<LostClient>inBuckets("keep-alive check", keys.all(), 1, bucket -> redis.eval(CLAIM_SCRIPT, ScriptOutputType.MULTI,
                 new String[] {keys.ofBucket(DEADLINES, bucket)}, Long.toString(now), lease, Integer.toString(CLAIMS_PER_CHECK),
                 Long.toString(sessionTtlSeconds), keys.tag(bucket)), (flat, lost) -> {
                     for (int i = 0; i + 3 < flat.size(); i += 4) {

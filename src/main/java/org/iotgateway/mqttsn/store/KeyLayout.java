@@ -4,13 +4,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.zip.CRC32;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The names of the store's keys. On one server (alone, or a master followed through Sentinel) they are the Python
@@ -36,6 +41,7 @@ final class KeyLayout {
     static final KeyLayout SINGLE_SERVER = new KeyLayout(1);
     static final KeyLayout CLUSTER = new KeyLayout(CLUSTER_BUCKETS);
 
+    private static final Logger LOG = LoggerFactory.getLogger(KeyLayout.class);
     private static final Pattern TAGGED = Pattern.compile("^\\{(\\d{1,9})}:(.*)$", Pattern.DOTALL);
 
     private final int buckets;
@@ -105,17 +111,48 @@ final class KeyLayout {
     }
 
     /**
-     * Runs a script in each of the buckets, all at once, and gathers what {@code parse} makes of each one's flat
-     * answer, bucket by bucket.
+     * Runs a script in each of the buckets, all at once, and gathers what {@code parse} makes of each one's flat answer,
+     * bucket by bucket. A bucket whose script fails (on a Cluster: its master unreachable, as during a failover) is
+     * tried again a second later, {@code attempts} times in all, then left out, logged: the other buckets' answers are
+     * not thrown away for it. Fails only when no bucket answered.
      */
-    static <T> CompletableFuture<List<T>> inBuckets(IntStream buckets, IntFunction<CompletionStage<List<Object>>> script,
+    static <T> CompletableFuture<List<T>> inBuckets(String what, IntStream buckets, int attempts,
+                                                    IntFunction<CompletionStage<List<Object>>> script,
                                                     BiConsumer<List<Object>, List<T>> parse) {
-        List<CompletableFuture<List<Object>>> calls = buckets.mapToObj(bucket -> script.apply(bucket).toCompletableFuture()).toList();
-        return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<T> gathered = new ArrayList<>();
-            calls.forEach(call -> parse.accept(call.join(), gathered));
-            return gathered;
-        });
+        List<CompletableFuture<List<Object>>> calls = buckets.mapToObj(bucket -> attempt(script, bucket, attempts)).toList();
+        return CompletableFuture.allOf(calls.stream().map(call -> call.exceptionally(e -> null)).toArray(CompletableFuture[]::new))
+                .thenApply(done -> {
+                    List<T> gathered = new ArrayList<>();
+                    Throwable failure = null;
+                    int failed = 0;
+                    for (CompletableFuture<List<Object>> call : calls) {
+                        List<Object> answer;
+                        try {
+                            answer = call.join();
+                        } catch (CompletionException e) {
+                            failure = e.getCause() == null ? e : e.getCause();
+                            failed++;
+                            continue;
+                        }
+                        parse.accept(answer, gathered);
+                    }
+                    if (failed == calls.size() && failed > 0) {
+                        throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
+                    }
+                    if (failed > 0) {
+                        LOG.warn("{}: {} of {} buckets not reached ({}); the others' are done", what, failed, calls.size(),
+                                failure.getMessage());
+                    }
+                    return gathered;
+                });
+    }
+
+    private static CompletableFuture<List<Object>> attempt(IntFunction<CompletionStage<List<Object>>> script, int bucket, int attempts) {
+        CompletableFuture<List<Object>> call = script.apply(bucket).toCompletableFuture();
+        return attempts <= 1 ? call : call.handle((answer, e) -> e == null ? CompletableFuture.completedFuture(answer)
+                        : CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS))
+                                .thenCompose(x -> attempt(script, bucket, attempts - 1)))
+                .thenCompose(next -> next);
     }
 
     /** Every bucket. */

@@ -426,7 +426,9 @@ public final class Subscriptions {
         for (int i = 0; i < filters.size(); i++) {
             args[11 + i] = filters.get(i);
         }
-        return KeyLayout.<Delivery>inBuckets(bucketsOf(filters).stream(), bucket -> {
+        // on a Cluster, a bucket whose master is failing over is tried again for 5 s: the others are not delivered twice
+        return KeyLayout.<Delivery>inBuckets("downlink delivery on " + topic, bucketsOf(filters).stream(),
+                keys.clustered() ? 6 : 1, bucket -> {
             String[] bucketArgs = args.clone();
             bucketArgs[args.length - 1] = keys.tag(bucket);
             return redis.eval(DELIVER_SCRIPT, ScriptOutputType.MULTI, new String[] {keys.ofBucket(RETRIES, bucket)}, bucketArgs);
@@ -496,7 +498,7 @@ public final class Subscriptions {
     /** Claims the messages due for another attempt, each by one instance; on a Cluster, one script per bucket. */
     public CompletionStage<List<Retry>> claimRetries(long nextAttemptAt, int maxAttempts, int maxKept) {
         String now = Long.toString(System.currentTimeMillis());
-        return KeyLayout.<Retry>inBuckets(keys.all(), bucket -> redis.eval(CLAIM_RETRIES_SCRIPT, ScriptOutputType.MULTI,
+        return KeyLayout.<Retry>inBuckets("downlink retry check", keys.all(), 1, bucket -> redis.eval(CLAIM_RETRIES_SCRIPT, ScriptOutputType.MULTI,
                 new String[] {keys.ofBucket(RETRIES, bucket)}, now, Long.toString(nextAttemptAt), Integer.toString(maxAttempts),
                 "500", Integer.toString(maxKept), keys.tag(bucket)), (flat, retries) -> {
                     for (int i = 0; i + 4 < flat.size(); i += 5) {
