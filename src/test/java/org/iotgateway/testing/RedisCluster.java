@@ -20,16 +20,16 @@ import static org.awaitility.Awaitility.await;
 public final class RedisCluster implements FailingOverStore {
 
     private final List<RedisServer> nodes = new ArrayList<>();
+    private final Path dir;
 
     public RedisCluster(Path dir, int masters, int replicasEach) throws Exception {
+        this.dir = dir;
         Files.createDirectories(dir);
         List<String> addresses = new ArrayList<>();
         try {
             for (int i = 0; i < masters * (1 + replicasEach); i++) {
                 int port = RunningGateway.freeTcpPort();
-                nodes.add(RedisServer.start(port, dir.resolve("node-" + port + ".log"), "--cluster-enabled", "yes",
-                        "--cluster-config-file", dir.toAbsolutePath().resolve("nodes-" + port + ".conf").toString(),
-                        "--cluster-node-timeout", "2000"));
+                nodes.add(startNode(port, "node-" + port + ".log"));
                 addresses.add("127.0.0.1:" + port);
             }
             List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
@@ -45,6 +45,29 @@ public final class RedisCluster implements FailingOverStore {
             close();
             throw e;
         }
+    }
+
+    /** A node on the port, its cluster configuration (which a restart reads again) in the cluster's folder. */
+    private RedisServer startNode(int port, String log) throws Exception {
+        return RedisServer.start(port, dir.resolve(log), "--cluster-enabled", "yes",
+                "--cluster-config-file", dir.toAbsolutePath().resolve("nodes-" + port + ".conf").toString(),
+                "--cluster-node-timeout", "2000");
+    }
+
+    /** Kills every node's process: the whole Cluster is gone, as in a power cut. */
+    public void killAll() throws InterruptedException {
+        for (RedisServer node : nodes) {
+            node.kill();
+        }
+    }
+
+    /** Starts every node again on its port with its configuration (no data: no persistence), until the cluster is ok. */
+    public void restartAll() throws Exception {
+        for (int i = 0; i < nodes.size(); i++) {
+            int port = nodes.get(i).port();
+            nodes.set(i, startNode(port, "node-" + port + "-restarted-" + System.nanoTime() + ".log"));
+        }
+        await().atMost(30, TimeUnit.SECONDS).alias("every node sees the cluster ok again").until(this::allSeeOk);
     }
 
     /** The first master's address, which is all a client needs to learn the cluster. */

@@ -110,6 +110,8 @@ public final class ClientSessions {
     private final RedisClusterAsyncCommands<String, String> redis;
     private final KeyLayout keys;
     private final long sessionTtlSeconds;
+    /** Why no bucket answered the last keep-alive check (the store unreachable), or null. */
+    private volatile String unanswered;
     /** When this instance may next write a client's deadline; evicted when another writes its session. */
     private final Cache<String, Touched> touched;
 
@@ -238,7 +240,12 @@ public final class ClientSessions {
                                 Integer.parseInt(String.valueOf(flat.get(i + 2))),
                                 Base64.getDecoder().decode(String.valueOf(flat.get(i + 3))), lease));
                     }
-                });
+                }).whenComplete((lost, e) -> unanswered = e == null ? null : String.valueOf((e.getCause() == null ? e : e.getCause()).getMessage()));
+    }
+
+    /** Why no bucket answered the last keep-alive check, or null when one did (or none ran yet). */
+    String unanswered() {
+        return unanswered;
     }
 
     /** The lost client's will is published (or it had none): its claim ends, unless it connected again meanwhile. */

@@ -736,8 +736,17 @@ public final class SessionStore implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
-    /** Why the store cannot be asked now, or null while it is connected. */
+    /**
+     * Why the store cannot be asked now, or null while it is connected. A Cluster's connection stays open while its
+     * masters come and go: it is unavailable when no master answered the last keep-alive check (one a second), and
+     * available while one master fails over, since the devices of the others are served.
+     */
     public String unavailability() {
+        if (keys.clustered()) {
+            String unanswered = sessions.unanswered();
+            return unanswered == null ? null : "no master of the Redis Cluster at " + address + " answers (" + unanswered
+                    + "); clients in the near cache are still served";
+        }
         return connection.isOpen() ? null
                 : "the store at " + address + " is not connected (reconnecting); clients in the near cache are still served";
     }
