@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 import java.util.regex.Matcher;
@@ -42,6 +43,9 @@ final class KeyLayout {
     static final KeyLayout CLUSTER = new KeyLayout(CLUSTER_BUCKETS);
 
     private static final Logger LOG = LoggerFactory.getLogger(KeyLayout.class);
+    private static final long PARTIAL_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final AtomicLong lastPartialWarning = new AtomicLong(System.nanoTime() - PARTIAL_WARNING_INTERVAL_NANOS);
+    private static final AtomicLong partialWarningsLeftOut = new AtomicLong();
     private static final Pattern TAGGED = Pattern.compile("^\\{(\\d{1,9})}:(.*)$", Pattern.DOTALL);
 
     private final int buckets;
@@ -140,11 +144,24 @@ final class KeyLayout {
                         throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
                     }
                     if (failed > 0) {
-                        LOG.warn("{}: {} of {} buckets not reached ({}); the others' are done", what, failed, calls.size(),
-                                failure.getMessage());
+                        warnPartial(what + ": " + failed + " of " + calls.size() + " buckets not reached (" + failure.getMessage()
+                                + "); the others' are done");
                     }
                     return gathered;
                 });
+    }
+
+    /** While a master is down this happens every second: one warning per 10 s, with how many were left out. */
+    private static void warnPartial(String message) {
+        long now = System.nanoTime();
+        long last = lastPartialWarning.get();
+        if (now - last >= PARTIAL_WARNING_INTERVAL_NANOS && lastPartialWarning.compareAndSet(last, now)) {
+            long left = partialWarningsLeftOut.getAndSet(0);
+            LOG.warn("{}{}", message, left == 0 ? "" : " (" + left + " more since the last report)");
+        } else {
+            partialWarningsLeftOut.incrementAndGet();
+            LOG.debug(message);
+        }
     }
 
     private static CompletableFuture<List<Object>> attempt(IntFunction<CompletionStage<List<Object>>> script, int bucket, int attempts) {
