@@ -92,7 +92,7 @@ public final class RedisCluster implements FailingOverStore {
     }
 
     /** The node that serves the key's slot now, or null while none does. */
-    public RedisServer masterOf(String key) throws Exception {
+    private RedisServer masterOf(String key) throws Exception {
         String id = masterId(key);
         return id == null ? null : atAddress(nodeLine(id)[1]);
     }
